@@ -1,0 +1,1 @@
+"""callpledge: every call a recruiter did not take becomes an obligation until it is returned."""

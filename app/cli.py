@@ -1,0 +1,88 @@
+"""The `callpledge` command."""
+
+import logging
+from typing import Annotated, NoReturn
+
+import typer
+
+from app import migrate
+from app.config import ConfigError, Settings, load_settings
+
+cli = typer.Typer(
+    help="callpledge: every missed call is returned.", no_args_is_help=True, add_completion=False
+)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+log = logging.getLogger("callpledge")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or a one-line error naming the bad variable and exit status 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not run the worker.")] = False,
+    no_migrate: Annotated[
+        bool, typer.Option("--no-migrate", help="Do not apply migrations at start.")
+    ] = False,
+) -> None:
+    """Run the HTTP service (with the reminder worker inside, unless --no-worker)."""
+    import uvicorn
+
+    from app.logs import configure_logging
+    from app.main import create_app
+
+    settings = settings_or_exit()
+    try:
+        settings.check_bind(host)
+    except ConfigError as exc:
+        fail(str(exc))
+    configure_logging()
+    if not no_migrate:
+        migrate.upgrade(settings.database_url)
+    if settings.demo_mode:
+        log.warning("demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        access_log=True,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply Alembic migrations."""
+    settings = settings_or_exit()
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]) -> None:
+    """Revert Alembic migrations down to a revision (`base` empties the schema)."""
+    settings = settings_or_exit()
+    migrate.downgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,112 @@
+"""Engines, sessions and the one transaction each request or unit of worker work runs in."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+_PG_CONNECT_TIMEOUT_S = 5
+
+
+def _url(database_url: str, *, asynchronous: bool) -> URL:
+    url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def is_sqlite(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).resolve()
+
+
+def _engine_options(database_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if not is_sqlite(database_url):
+        options["connect_args"] = {"connect_timeout": _PG_CONNECT_TIMEOUT_S}
+        if "poolclass" not in overrides:
+            options |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 10}
+    return options | overrides
+
+
+def create_async_db_engine(database_url: str, **options: Any) -> AsyncEngine:
+    """The asyncio engine the web service and worker use (aiosqlite or psycopg 3)."""
+    engine = create_async_engine(
+        _url(database_url, asynchronous=True), **_engine_options(database_url, options)
+    )
+    if is_sqlite(database_url):
+        _configure_sqlite(engine.sync_engine)
+    return engine
+
+
+def create_sync_db_engine(database_url: str, **options: Any) -> Engine:
+    """A blocking engine, for migrations and command-line tools."""
+    engine = create_engine(
+        _url(database_url, asynchronous=False), **_engine_options(database_url, options)
+    )
+    if is_sqlite(database_url):
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and `BEGIN IMMEDIATE`, so concurrent writers queue instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, start transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Readers may ask for a deferred transaction; every writer takes the lock up front,
+        # which avoids the upgrade-from-read deadlock that SQLite answers with "locked".
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Start the session's transaction without taking SQLite's write lock."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,47 @@
+"""Request dependencies: the runtime, and the request's one transaction."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import Clock
+from app.config import Settings
+from app.db import begin_read_only
+from app.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+async def request_transaction(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction, committed before the response is sent."""
+    async with runtime.sessions() as session:
+        if request.method in ("GET", "HEAD"):
+            await begin_read_only(session)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+# scope="function": the commit runs when the route returns, before the response goes out.
+SessionDep = Annotated[AsyncSession, Depends(request_transaction, scope="function")]

@@ -1,0 +1,136 @@
+"""One error hierarchy, one JSON shape: `{"error": "<code>", "detail": ...}` for every failure."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: str
+    detail: str | list[dict[str, Any]]
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(AppError):
+    """Input that is well-formed but cannot be used; the message says what to change."""
+
+    status_code = 422
+    code = "validation_error"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unavailable(AppError):
+    status_code = 503
+    code = "unavailable"
+    headers = {"Retry-After": "5"}
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+}
+
+
+def error_response(
+    status_code: int, code: str, detail: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code, headers=headers)
+
+
+async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 401:
+        headers = (headers or {}) | {"WWW-Authenticate": "Bearer"}
+    return error_response(exc.status_code, code, str(exc.detail), headers)
+
+
+def field_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic's errors without the offending input, which may be a secret or a number."""
+    return [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+        for error in errors
+    ]
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "validation_error", field_errors(exc.errors()))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return error_response(
+        503, "unavailable", "the database cannot be reached; try again shortly", Unavailable.headers
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Give FastAPI's, Starlette's and our own errors the same JSON shape."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
+        app.add_exception_handler(db_error, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,309 @@
+"""The tables. Invariants that the database can hold live here as keys and indexes."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite autoincrements only an INTEGER primary key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one")
+        moment = value.astimezone(UTC)
+        # SQLite stores text; naive UTC keeps it one sortable format.
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(enum_class: type[StrEnum]) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """The same partial-index condition for both dialects (SQLite needs its own keyword)."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class ObligationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CloseReason(StrEnum):
+    CALLBACK = "callback"
+    ANSWERED = "answered"
+    RECRUITER = "recruiter"
+    OPS = "ops"
+
+
+class OutboxKind(StrEnum):
+    SMS = "sms"
+    CALL = "call"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a worker; the outcome is not recorded yet
+    SENT = "sent"  # accepted by Twilio (or printed by the console backend)
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"  # permanent error: no more attempts
+
+
+class Recruiter(Base):
+    __tablename__ = "recruiters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str] = mapped_column(String(20))
+    line: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64))
+    working_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON)
+    escalation_number: Mapped[str | None] = mapped_column(String(20))
+    client_identity: Mapped[str | None] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_blocked_at: Mapped[datetime | None]
+    sms_error_code: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("uq_recruiters_active_line", "line", unique=True, **_where("active")),
+        Index("uq_recruiters_active_mobile", "mobile", unique=True, **_where("active")),
+        Index(
+            "uq_recruiters_active_client_identity",
+            "client_identity",
+            unique=True,
+            **_where("active AND client_identity IS NOT NULL"),
+        ),
+    )
+
+
+class Obligation(Base):
+    __tablename__ = "obligations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recruiter_id: Mapped[int] = mapped_column(ForeignKey("recruiters.id"))
+    caller: Mapped[str | None] = mapped_column(String(20))
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[ObligationStatus] = mapped_column(_enum(ObligationStatus))
+    opened_at: Mapped[datetime]
+    last_missed_at: Mapped[datetime]
+    missed_calls: Mapped[int] = mapped_column(default=1)
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    next_reminder_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    callback_attempts: Mapped[int] = mapped_column(default=0)
+    sms_error_code: Mapped[int | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[CloseReason | None] = mapped_column(_enum(CloseReason))
+    seconds_to_close: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        # One open obligation per recruiter and caller; NULL callers (withheld) never merge.
+        Index(
+            "uq_obligations_open_recruiter_caller",
+            "recruiter_id",
+            "caller",
+            unique=True,
+            **_where("status = 'open'"),
+        ),
+        Index("ix_obligations_due", "next_reminder_at", **_where("next_reminder_at IS NOT NULL")),
+        Index("ix_obligations_opened", "opened_at", "id"),
+        Index("ix_obligations_status_opened", "status", "opened_at", "id"),
+        Index("ix_obligations_recruiter_opened", "recruiter_id", "opened_at", "id"),
+        Index("ix_obligations_caller_opened", "caller", "opened_at", "id"),
+        Index("ix_obligations_closed", "closed_at", **_where("closed_at IS NOT NULL")),
+    )
+
+
+class ObligationEvent(Base):
+    """One line of an obligation's timeline."""
+
+    __tablename__ = "obligation_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_obligation_events_timeline", "obligation_id", "at", "id"),)
+
+
+class Call(Base):
+    """Every CallSid the service has seen, with its latest known status."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    parent_call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    direction: Mapped[str] = mapped_column(String(32))
+    from_number: Mapped[str] = mapped_column(String(128))
+    to_number: Mapped[str] = mapped_column(String(128))
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(24))
+    sequence_number: Mapped[int | None]
+    duration_seconds: Mapped[int | None]
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    recruiter_id: Mapped[int | None] = mapped_column(ForeignKey("recruiters.id"))
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), index=True)
+    # Set once, by whichever callback first reports this call as missed.
+    missed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_calls_started", "started_at", "id"),
+        Index("ix_calls_recruiter_started", "recruiter_id", "started_at", "id"),
+        Index("ix_calls_missed", "missed_at", **_where("missed_at IS NOT NULL")),
+    )
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), index=True)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    duration_seconds: Mapped[int | None]
+    recording_status: Mapped[str | None] = mapped_column(String(24))
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_status: Mapped[str | None] = mapped_column(String(24))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OutboxItem(Base):
+    """One piece of outgoing Twilio work (an SMS or a call), sent by the worker."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind))
+    purpose: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    recruiter_id: Mapped[int | None] = mapped_column(ForeignKey("recruiters.id"), index=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str | None] = mapped_column(Text)
+    call_target: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[int | None]
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_outbox_due", "next_attempt_at", **_where("status = 'pending'")),
+        Index("ix_outbox_in_flight", "claimed_at", **_where("status = 'sending'")),
+    )
+
+
+class OutboxObligation(Base):
+    """Which obligations an outbox item speaks about (a digest names several)."""
+
+    __tablename__ = "outbox_obligations"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    obligation_id: Mapped[int] = mapped_column(
+        ForeignKey("obligations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class InboundMessage(Base):
+    """Every SMS that reached a line: a recruiter's command or a stranger's text."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(128))
+    to_number: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    recruiter_id: Mapped[int | None] = mapped_column(ForeignKey("recruiters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """An ops API token, stored as a SHA-256 hash; its name is the actor on the timeline."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_api_tokens_live_name", "name", unique=True, **_where("revoked_at IS NULL")),
+    )

@@ -1,0 +1,35 @@
+"""What a running service holds: settings, clock, database engine and sessions."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from twilio.request_validator import RequestValidator
+
+from app.clock import Clock, clock_from_settings
+from app.config import Settings
+from app.db import create_async_db_engine, session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    validator: RequestValidator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = RequestValidator(self.settings.auth_token)
+
+    @classmethod
+    def start(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
+        engine = create_async_db_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            clock=clock or clock_from_settings(settings.callpledge_clock_file),
+            engine=engine,
+            sessions=session_factory(engine),
+        )
+
+    async def stop(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,92 @@
+"""Incoming Twilio webhooks: the signature check and the signed form's parameters."""
+
+import logging
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import Depends, Request
+from twilio.request_validator import RequestValidator
+
+from app.deps import RuntimeDep
+from app.errors import AppError, Forbidden, InvalidInput
+
+log = logging.getLogger(__name__)
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class TwilioParams(Mapping[str, str]):
+    """The parameters of a webhook whose signature checked out (first value of each)."""
+
+    def __init__(self, values: dict[str, str], path: str) -> None:
+        self._values = values
+        self.path = path
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def require(self, name: str) -> str:
+        """The value of `name`, or a 422 that names the missing field."""
+        value = self._values.get(name, "").strip()
+        if not value:
+            log.warning("webhook %s lacks the field %s", self.path, name)
+            raise InvalidInput(f"the field {name} is required")
+        return value
+
+    def integer(self, name: str) -> int | None:
+        """`name` as a whole number, or None when absent or unreadable."""
+        try:
+            return int(self._values.get(name, ""))
+        except ValueError:
+            return None
+
+
+def signed_url(public_base_url: str, path: str, query: str) -> str:
+    """The URL Twilio signed: the public base, the path and the raw query, never request.url."""
+    return f"{public_base_url}{path}?{query}" if query else f"{public_base_url}{path}"
+
+
+def verify_signature(
+    validator: RequestValidator, url: str, form: Mapping[str, list[str]], signature: str | None
+) -> None:
+    """Raise Forbidden unless `signature` is Twilio's signature of `url` and `form`."""
+    if not signature or not validator.validate(url, _MultiValues(form), signature):
+        raise Forbidden("the X-Twilio-Signature header is missing or does not match")
+
+
+async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
+    """A dependency: the webhook's form, once its Twilio signature is verified."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != _FORM_TYPE:
+        raise UnsupportedMediaType(f"Twilio webhooks are {_FORM_TYPE}")
+    form = await request.form()
+    values = {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    url = signed_url(runtime.settings.public_base_url, request.url.path, query)
+    signature = request.headers.get("x-twilio-signature")
+    try:
+        verify_signature(runtime.validator, url, values, signature)
+    except Forbidden:
+        log.warning("rejected webhook %s: bad or missing signature", request.url.path)
+        raise
+    return TwilioParams({key: items[0] for key, items in values.items()}, request.url.path)
+
+
+class _MultiValues(dict[str, list[str]]):
+    """Lets RequestValidator see every value of a repeated parameter."""
+
+    def getlist(self, key: str) -> list[str]:
+        return self[key]
+
+
+TwilioParamsDep = Annotated[TwilioParams, Depends(twilio_params)]

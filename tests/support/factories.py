@@ -1,0 +1,45 @@
+"""Plain factory functions for rows the tests need."""
+
+from datetime import UTC, datetime
+from itertools import count
+from typing import Any
+
+from app.models import Obligation, ObligationStatus, Recruiter
+from tests.support.databases import TestDatabase
+
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+_numbers = count(100)
+
+
+def make_recruiter(db: TestDatabase, **fields: Any) -> Recruiter:
+    """An active recruiter with a line and a mobile, stored and returned."""
+    n = next(_numbers)
+    values: dict[str, Any] = {
+        "name": f"Recruiter {n}",
+        "mobile": f"+1415555{n:04d}",
+        "line": f"+1500555{n:04d}",
+        "timezone": "UTC",
+        "working_hours": None,
+        "active": True,
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    recruiter = Recruiter(**(values | fields))
+    db.add(recruiter)
+    return recruiter
+
+
+def make_obligation(recruiter: Recruiter, **fields: Any) -> Obligation:
+    """An open obligation for `recruiter` (not stored: pass it to db.add)."""
+    opened = fields.pop("opened_at", T0)
+    values: dict[str, Any] = {
+        "recruiter_id": recruiter.id,
+        "caller": "+447700900123",
+        "status": ObligationStatus.OPEN,
+        "opened_at": opened,
+        "last_missed_at": opened,
+        "missed_calls": 1,
+        "reminders_sent": 0,
+        "updated_at": opened,
+    }
+    return Obligation(**(values | fields))
