@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import ManualClock
 from app.config import Settings
+from app.db import create_async_db_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade
 from tests.support.databases import TestDatabase, in_ci, postgres_problem, postgres_url
@@ -179,3 +181,11 @@ def live_server(settings: Settings, clock: ManualClock) -> Iterator[LiveServer]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def sessions(db: TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Async sessions on the test database, for calling service functions directly."""
+    engine = create_async_db_engine(db.url)
+    yield session_factory(engine)
+    await engine.dispose()

@@ -1,0 +1,413 @@
+"""Obligations: open or merge on a missed call, close, snooze, attempts; and their timeline.
+
+Service functions flush; the caller's transaction boundary commits. Every change that
+can race (Twilio delivers callbacks twice, concurrently, out of order) is settled by a
+lock on the call's row or by the partial unique index on open obligations.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import case, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import dialect_insert
+from app.errors import Conflict, NotFound
+from app.models import Call, CloseReason, Obligation, ObligationEvent, ObligationStatus
+from app.nudges import NudgePolicy
+
+TWILIO = "twilio"
+WORKER = "worker"
+
+
+def recruiter_actor(recruiter_id: int) -> str:
+    return f"recruiter:{recruiter_id}"
+
+
+class EventKind(StrEnum):
+    OPENED = "opened"
+    MISSED_CALL = "missed_call"
+    VOICEMAIL = "voicemail"
+    VOICEMAIL_ABSENT = "voicemail_absent"
+    TRANSCRIPT = "transcript"
+    TRANSCRIPT_FAILED = "transcript_failed"
+    NUDGE_SENT = "nudge_sent"
+    NUDGE_FAILED = "nudge_failed"
+    ESCALATED = "escalated"
+    CALLBACK_ATTEMPT = "callback_attempt"
+    CALL_REQUESTED = "call_requested"
+    SNOOZED = "snoozed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What a webhook tells about one CallSid."""
+
+    call_sid: str
+    direction: str
+    from_number: str
+    to_number: str
+    status: str
+    at: datetime
+    recruiter_id: int | None = None
+    parent_call_sid: str | None = None
+    caller_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedCall:
+    id: int
+    recruiter_id: int | None
+    from_number: str
+    missed_at: datetime | None
+    obligation_id: int | None
+
+
+@dataclass(frozen=True)
+class MissResult:
+    """The obligation a missed call belongs to (None for a withheld caller)."""
+
+    obligation_id: int | None
+    counted: bool  # False when this CallSid had already been counted
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    obligation_id: int,
+    at: datetime,
+    kind: EventKind,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one line to an obligation's timeline."""
+    session.add(
+        ObligationEvent(
+            obligation_id=obligation_id, at=at, kind=kind.value, actor=actor, detail=detail
+        )
+    )
+    await session.flush()
+
+
+async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
+    """Insert the call's row if new and lock it until commit, so its callbacks take turns."""
+    insert = dialect_insert(session)
+    statement = insert(Call).values(
+        call_sid=call.call_sid,
+        parent_call_sid=call.parent_call_sid,
+        direction=call.direction,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        caller_name=call.caller_name,
+        status=call.status,
+        started_at=call.at,
+        updated_at=call.at,
+        recruiter_id=call.recruiter_id,
+    )
+    # A no-op update still takes the row lock on PostgreSQL (SQLite holds the write lock).
+    statement = statement.on_conflict_do_update(
+        index_elements=[Call.call_sid],
+        set_={
+            "recruiter_id": case(
+                (Call.recruiter_id.is_(None), statement.excluded.recruiter_id),
+                else_=Call.recruiter_id,
+            )
+        },
+    ).returning(Call.id, Call.recruiter_id, Call.from_number, Call.missed_at, Call.obligation_id)
+    row = (await session.execute(statement)).one()
+    return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
+
+
+async def record_miss(
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> MissResult:
+    """Count a missed call once per CallSid: open an obligation or raise `missed_calls`."""
+    claimed = await claim_call(session, call=call)
+    if claimed.missed_at is not None:
+        return MissResult(claimed.obligation_id, counted=False)
+    obligation_id = None
+    if caller is not None:
+        obligation_id, missed_calls = await _open_or_merge(
+            session,
+            recruiter_id=recruiter_id,
+            caller=caller,
+            caller_name=call.caller_name,
+            at=call.at,
+            policy=policy,
+        )
+        await add_event(
+            session,
+            obligation_id=obligation_id,
+            at=call.at,
+            kind=EventKind.OPENED if missed_calls == 1 else EventKind.MISSED_CALL,
+            actor=TWILIO,
+            detail={"call_sid": call.call_sid, "missed_calls": missed_calls},
+        )
+    await session.execute(
+        update(Call)
+        .where(Call.id == claimed.id)
+        .values(missed_at=call.at, obligation_id=obligation_id, updated_at=call.at)
+    )
+    return MissResult(obligation_id, counted=True)
+
+
+async def _open_or_merge(
+    session: AsyncSession,
+    *,
+    recruiter_id: int,
+    caller: str,
+    caller_name: str | None,
+    at: datetime,
+    policy: NudgePolicy,
+) -> tuple[int, int]:
+    """Upsert the open obligation for (recruiter, caller); return its id and missed_calls.
+
+    A miss reported only after the obligation it belongs to was closed (the caller got
+    through, or was called back, later than this call) joins that closed obligation
+    instead of opening a new one: the result must not depend on arrival order.
+    """
+    insert = dialect_insert(session)
+    values = {
+        "recruiter_id": recruiter_id,
+        "caller": caller,
+        "caller_name": caller_name,
+        "status": ObligationStatus.OPEN.value,
+        "opened_at": at,
+        "last_missed_at": at,
+        "missed_calls": 1,
+        "reminders_sent": 0,
+        "next_reminder_at": policy.first_due(at),
+        "callback_attempts": 0,
+        "updated_at": at,
+    }
+    closed_later = select(Obligation.id).where(
+        Obligation.recruiter_id == recruiter_id,
+        Obligation.caller == caller,
+        Obligation.status == ObligationStatus.CLOSED,
+        Obligation.closed_at >= at,
+    )
+    source = select(
+        *[
+            literal(value, Obligation.__table__.c[name].type).label(name)
+            for name, value in values.items()
+        ]
+    ).where(~closed_later.exists())
+    statement = insert(Obligation).from_select(list(values), source)
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[Obligation.recruiter_id, Obligation.caller],
+        index_where=Obligation.status == ObligationStatus.OPEN,
+        set_={
+            "missed_calls": Obligation.missed_calls + 1,
+            # Callbacks arrive out of order: keep the latest call, the earliest opening.
+            "last_missed_at": _later(new.last_missed_at, Obligation.last_missed_at),
+            "opened_at": case(
+                (new.opened_at < Obligation.opened_at, new.opened_at), else_=Obligation.opened_at
+            ),
+            "next_reminder_at": _pulled_forward(new.next_reminder_at),
+            "caller_name": case(
+                (new.caller_name.is_not(None), new.caller_name), else_=Obligation.caller_name
+            ),
+            "updated_at": new.updated_at,
+        },
+    ).returning(Obligation.id, Obligation.missed_calls)
+    row = (await session.execute(statement)).one_or_none()
+    if row is not None:
+        return int(row.id), int(row.missed_calls)
+    late = (
+        await session.execute(
+            update(Obligation)
+            .where(
+                Obligation.id
+                == closed_later.order_by(Obligation.closed_at).limit(1).scalar_subquery()
+            )
+            .values(
+                missed_calls=Obligation.missed_calls + 1,
+                last_missed_at=_later(
+                    literal(at, Obligation.last_missed_at.type), Obligation.last_missed_at
+                ),
+                updated_at=at,
+            )
+            .returning(Obligation.id, Obligation.missed_calls)
+        )
+    ).one()
+    return int(late.id), int(late.missed_calls)
+
+
+def _later(candidate: Any, current: Any) -> Any:
+    return case((candidate > current, candidate), else_=current)
+
+
+def _pulled_forward(candidate: Any) -> Any:
+    """SQL for NudgePolicy.after_repeat_call, never earlier than a snooze allows."""
+    current, snoozed = Obligation.next_reminder_at, Obligation.snoozed_until
+    return case(
+        (current.is_(None), None),
+        (candidate >= current, current),
+        (snoozed.is_(None), candidate),
+        (candidate >= snoozed, candidate),
+        (snoozed < current, snoozed),
+        else_=current,
+    )
+
+
+async def open_for_withheld_voicemail(
+    session: AsyncSession, *, call_sid: str, recruiter_id: int, at: datetime, policy: NudgePolicy
+) -> int:
+    """The caller-less obligation that holds a withheld caller's voicemail (one per call)."""
+    claimed = await claim_call_row(session, call_sid)
+    if claimed.obligation_id is not None:
+        return claimed.obligation_id
+    obligation = Obligation(
+        recruiter_id=recruiter_id,
+        caller=None,
+        status=ObligationStatus.OPEN,
+        opened_at=at,
+        last_missed_at=at,
+        missed_calls=1,
+        reminders_sent=0,
+        # Its one SMS waits a first gap, so the transcript can arrive first.
+        next_reminder_at=policy.first_due(at),
+        callback_attempts=0,
+        updated_at=at,
+    )
+    session.add(obligation)
+    await session.flush()
+    await session.execute(
+        update(Call).where(Call.id == claimed.id).values(obligation_id=obligation.id, updated_at=at)
+    )
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=at,
+        kind=EventKind.OPENED,
+        actor=TWILIO,
+        detail={"call_sid": call_sid, "caller": "withheld"},
+    )
+    return obligation.id
+
+
+async def claim_call_row(session: AsyncSession, call_sid: str) -> ClaimedCall:
+    """Lock an existing call's row until commit; NotFound if the CallSid was never seen."""
+    row = (
+        await session.execute(
+            select(Call.id, Call.recruiter_id, Call.from_number, Call.missed_at, Call.obligation_id)
+            .where(Call.call_sid == call_sid)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no call {call_sid}")
+    return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
+
+
+async def locked(session: AsyncSession, obligation_id: int) -> Obligation:
+    """The obligation, locked until commit; NotFound if there is none."""
+    obligation = await session.get(
+        Obligation, obligation_id, with_for_update=True, populate_existing=True
+    )
+    if obligation is None:
+        raise NotFound(f"obligation {obligation_id} does not exist")
+    return obligation
+
+
+async def open_for(session: AsyncSession, *, recruiter_id: int, caller: str) -> Obligation | None:
+    """The open obligation of `recruiter_id` for `caller`, locked, if there is one."""
+    return (
+        await session.scalars(
+            select(Obligation)
+            .where(
+                Obligation.recruiter_id == recruiter_id,
+                Obligation.caller == caller,
+                Obligation.status == ObligationStatus.OPEN,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one_or_none()
+
+
+async def close(
+    session: AsyncSession,
+    *,
+    obligation: Obligation,
+    reason: CloseReason,
+    actor: str,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """Close a locked obligation; False (and no change) if it was closed already."""
+    if obligation.status is ObligationStatus.CLOSED:
+        return False
+    obligation.status = ObligationStatus.CLOSED
+    obligation.closed_at = at
+    obligation.close_reason = reason
+    obligation.next_reminder_at = None
+    obligation.seconds_to_close = max(0, int((at - obligation.opened_at).total_seconds()))
+    obligation.updated_at = at
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=at,
+        kind=EventKind.CLOSED,
+        actor=actor,
+        detail={"reason": reason.value} | (detail or {}),
+    )
+    return True
+
+
+async def snooze(
+    session: AsyncSession, *, obligation: Obligation, until: datetime, actor: str, at: datetime
+) -> None:
+    """Hold nudges until `until`; the next one goes then. Conflict if it is closed."""
+    if obligation.status is ObligationStatus.CLOSED:
+        raise Conflict(f"obligation {obligation.id} is closed")
+    obligation.snoozed_until = until
+    if obligation.next_reminder_at is not None:
+        obligation.next_reminder_at = until
+    obligation.updated_at = at
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=at,
+        kind=EventKind.SNOOZED,
+        actor=actor,
+        detail={"until": until.isoformat()},
+    )
+
+
+async def record_attempt(
+    session: AsyncSession,
+    *,
+    obligation: Obligation,
+    at: datetime,
+    outcome: str,
+    call_sid: str,
+    actor: str,
+    policy: NudgePolicy,
+) -> None:
+    """An unanswered callback: on the timeline, and the next nudge moves; it stays open."""
+    if obligation.status is ObligationStatus.CLOSED:
+        return
+    obligation.callback_attempts += 1
+    moved = policy.after_attempt(at, obligation.reminders_sent, obligation.next_reminder_at)
+    if moved is not None and obligation.snoozed_until is not None:
+        moved = max(moved, obligation.snoozed_until)
+    obligation.next_reminder_at = moved
+    obligation.updated_at = at
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=at,
+        kind=EventKind.CALLBACK_ATTEMPT,
+        actor=actor,
+        detail={"call_sid": call_sid, "outcome": outcome},
+    )
