@@ -6,6 +6,7 @@ Numbers are shown in full: this is the operator's own terminal, not a log.
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -47,7 +48,7 @@ def _message(exc: AppError) -> str:
     return body if isinstance(body, str) else "; ".join(str(item["msg"]) for item in body)
 
 
-def _now(settings: Settings) -> Any:
+def _now(settings: Settings) -> datetime:
     return clock_from_settings(settings.callpledge_clock_file).now()
 
 
@@ -235,5 +236,5 @@ def _show(recruiter: Recruiter) -> None:
         typer.echo(f"    {shown}")
 
 
-def _when(moment: Any) -> str:
+def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"

@@ -1,6 +1,6 @@
 """/api/v1/recruiters: add, read, change and deactivate recruiters and their lines."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -10,6 +10,9 @@ from app.deps import ClockDep, SessionDep, SettingsDep
 from app.openapi import responses
 
 router = APIRouter(prefix="/recruiters", tags=["recruiters"])
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"headers": {"Location": {"description": "its URL", "schema": {"type": "string"}}}}
+}
 RecruiterId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
 
 
@@ -17,7 +20,7 @@ RecruiterId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
     "",
     status_code=201,
     summary="Add a recruiter and their line",
-    responses=responses(409, 422),
+    responses=_CREATED | responses(409, 422),
 )
 async def create(
     body: RecruiterCreate,

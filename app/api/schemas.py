@@ -1,5 +1,6 @@
 """The JSON the ops API reads and writes. Times are ISO 8601 in UTC."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -7,6 +8,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -29,7 +31,15 @@ def _in_utc(moment: datetime) -> datetime:
     return min(max(utc, EARLIEST), LATEST)
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+def _iso_text(value: Any) -> Any:
+    # Pydantic would also read a bare number as a Unix time; the API promises ISO 8601 only.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 time with an offset, e.g. 2026-01-05T10:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 OneLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
 Number = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]

@@ -5,7 +5,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 ENV_TOKEN = "env-secret-token-for-tests"
 
@@ -16,7 +15,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def api(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+async def api(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """The in-process client, sending the API_TOKENS token (actor `env-token-1`)."""
     client.headers["Authorization"] = f"Bearer {ENV_TOKEN}"
     yield client
