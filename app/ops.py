@@ -115,11 +115,12 @@ async def snooze_by_ops(
     """Hold nudges until `until` (or for `duration`); Conflict if it is closed."""
     obligation = await locked(session, obligation_id)
     field = "until" if until is not None else "duration"
-    end = until if until is not None else at + (duration or timedelta(0))
-    if end <= at:
+    wait = until - at if until is not None else duration or timedelta(0)
+    if wait <= timedelta(0):
         raise InvalidInput(f"{field} must be in the future", field=field)
-    if end - at > LONGEST_SNOOZE:
+    if wait > LONGEST_SNOOZE:
         raise InvalidInput(f"{field} must be at most {LONGEST_SNOOZE.days} days away", field=field)
+    end = at + wait
     await snooze(session, obligation=obligation, until=end, actor=actor, at=at)
     return await obligation_detail(session, obligation_id)
 

@@ -127,27 +127,29 @@ async def _missed(
 
 async def _returned(
     session: AsyncSession, since: datetime, until: datetime
-) -> dict[int | None, tuple[int, float | None, float | None]]:
+) -> dict[int | None, tuple[int, float, float]]:
     """(count, median, p90) of returned obligations per recruiter, and overall under None."""
-    results: dict[int | None, tuple[int, float | None, float | None]] = {}
-    for per_recruiter in (True, False):
-        ranks: dict[int | None, dict[int, int]] = defaultdict(dict)
-        sizes: dict[int | None, int] = {}
-        for group, rank, size, seconds in await _needed_ranks(session, since, until, per_recruiter):
-            ranks[group][rank] = seconds
-            sizes[group] = size
-        for group, size in sizes.items():
-            key = group if per_recruiter else None
-            results[key] = (
-                size,
-                _percentile(ranks[group], size, MEDIAN),
-                _percentile(ranks[group], size, P90),
-            )
-    return results
+    per_recruiter = await _needed_ranks(session, since, until, per_recruiter=True)
+    overall = await _needed_ranks(session, since, until, per_recruiter=False)
+    return _summaries(per_recruiter) | _summaries(overall)
+
+
+def _summaries(
+    rows: list[tuple[int | None, int, int, int]],
+) -> dict[int | None, tuple[int, float, float]]:
+    ranks: dict[int | None, dict[int, int]] = defaultdict(dict)
+    sizes: dict[int | None, int] = {}
+    for group, rank, size, seconds in rows:
+        ranks[group][rank] = seconds
+        sizes[group] = size
+    return {
+        group: (size, _percentile(ranks[group], size, MEDIAN), _percentile(ranks[group], size, P90))
+        for group, size in sizes.items()
+    }
 
 
 async def _needed_ranks(
-    session: AsyncSession, since: datetime, until: datetime, per_recruiter: bool
+    session: AsyncSession, since: datetime, until: datetime, *, per_recruiter: bool
 ) -> list[tuple[int | None, int, int, int]]:
     """(group, rank, group size, seconds) for just the ranks the percentiles read."""
     partition = [Obligation.recruiter_id] if per_recruiter else None

@@ -4,9 +4,11 @@ import hashlib
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import tokens
+from app.config import Settings
 from app.db import unit_of_work
 from app.models import ApiToken, ObligationEvent
 from tests.api.conftest import ENV_TOKEN
@@ -120,3 +122,10 @@ async def test_health_metrics_and_the_schema_need_no_token(
     client: httpx.AsyncClient, path: str
 ) -> None:
     assert (await client.get(path)).status_code == 200
+
+
+def test_each_api_tokens_entry_is_its_own_actor(settings: Settings) -> None:
+    configured = settings.model_copy(update={"api_tokens": [SecretStr("one"), SecretStr("two")]})
+    assert tokens.env_actor("two", configured) == "env-token-2"
+    assert tokens.env_actor("one", configured) == "env-token-1"
+    assert tokens.env_actor("three", configured) is None

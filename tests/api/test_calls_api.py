@@ -5,7 +5,7 @@ from datetime import timedelta
 import httpx
 
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_call, make_recruiter
+from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 
 URL = "/api/v1/calls"
 
@@ -53,9 +53,12 @@ async def test_calls_page_newest_first_and_filter_by_recruiter(
 
 async def test_calls_filter_by_obligation(api: httpx.AsyncClient, db: TestDatabase) -> None:
     recruiter = make_recruiter(db)
-    db.add(make_call(recruiter, "CA1"), make_call(recruiter, "CA2"))
-    body = (await api.get(URL, params={"obligation_id": 5})).json()
-    assert body == {"items": [], "next_cursor": None}
+    obligation = make_obligation(recruiter)
+    db.add(obligation)
+    db.add(make_call(recruiter, "CA1"), make_call(recruiter, "CA2", obligation_id=obligation.id))
+    body = (await api.get(URL, params={"obligation_id": obligation.id})).json()
+    assert [call["call_sid"] for call in body["items"]] == ["CA2"]
+    assert (await api.get(URL, params={"obligation_id": 999})).json()["items"] == []
 
 
 async def test_an_obligations_cursor_is_refused_by_the_call_log(

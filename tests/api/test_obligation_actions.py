@@ -110,6 +110,9 @@ async def test_snooze_until_a_time(api: httpx.AsyncClient, db: TestDatabase) -> 
         {"until": "2026-01-06T09:00:00"},
         {"until": "2026-01-05T09:00:00Z"},
         {"duration": "400d"},
+        {"duration": "9999999d"},
+        {"until": "8000-01-01T00:00:00Z"},
+        {"until": "0001-01-01T00:00:00+05:00"},
     ],
 )
 async def test_snooze_needs_exactly_one_usable_until_or_duration(

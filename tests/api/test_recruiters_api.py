@@ -1,5 +1,6 @@
 """/api/v1/recruiters: validation a person can act on, one active owner per line and mobile."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -208,3 +209,13 @@ async def test_deactivating_stops_the_recruiter_but_keeps_their_obligations(
     listed = (await api.get(f"/api/v1/obligations?recruiter_id={recruiter.id}")).json()["items"]
     assert [o["status"] for o in listed] == ["open"]
     assert db.one(Obligation).status == "open"
+
+
+async def test_two_requests_racing_for_one_line_get_one_recruiter(
+    api: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    answers = await asyncio.gather(
+        create(api, mobile="+447700900011"), create(api, mobile="+447700900012")
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert db.count(Recruiter) == 1
