@@ -1,32 +1,23 @@
 """The `callpledge` command."""
 
 import logging
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from app import migrate
-from app.config import ConfigError, Settings, load_settings
+from app.cli_admin import recruiter_cli, token_cli
+from app.cli_support import fail, settings_or_exit
+from app.config import ConfigError
 
 cli = typer.Typer(
     help="callpledge: every missed call is returned.", no_args_is_help=True, add_completion=False
 )
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(recruiter_cli, name="recruiter")
 log = logging.getLogger("callpledge")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    """The settings, or a one-line error naming the bad variable and exit status 2."""
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        fail(str(exc))
 
 
 @cli.command()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
-from app.models import Obligation, ObligationStatus, Recruiter
+from app.models import Call, Obligation, ObligationStatus, Recruiter
 from tests.support.databases import TestDatabase
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -43,3 +43,19 @@ def make_obligation(recruiter: Recruiter, **fields: Any) -> Obligation:
         "updated_at": opened,
     }
     return Obligation(**(values | fields))
+
+
+def make_call(recruiter: Recruiter | None, sid: str, **fields: Any) -> Call:
+    """A call-log row (not stored: pass it to db.add)."""
+    started = fields.pop("started_at", T0)
+    values: dict[str, Any] = {
+        "call_sid": sid,
+        "direction": "inbound",
+        "from_number": "+447700900123",
+        "to_number": recruiter.line if recruiter else "+15005550006",
+        "status": "no-answer",
+        "started_at": started,
+        "updated_at": started,
+        "recruiter_id": recruiter.id if recruiter else None,
+    }
+    return Call(**(values | fields))

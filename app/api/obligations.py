@@ -1,0 +1,159 @@
+"""/api/v1/obligations: the open and closed obligations, their timelines, and actions."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query
+
+from app import ops
+from app.api.auth import ActorDep
+from app.api.schemas import (
+    CallRequested,
+    CloseRequest,
+    Instant,
+    ObligationDetail,
+    ObligationPage,
+    SnoozeFor,
+    SnoozeUntil,
+    obligation_detail_out,
+    obligation_out,
+)
+from app.clicktocall import request_call
+from app.deps import ClockDep, SessionDep, SettingsDep
+from app.durations import parse_duration
+from app.errors import InvalidInput
+from app.models import ObligationStatus
+from app.obligations import locked
+from app.openapi import responses
+from app.phones import InvalidNumber, to_e164
+
+router = APIRouter(prefix="/obligations", tags=["obligations"])
+ObligationId = Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1])]
+Limit = Annotated[int, Query(ge=1, le=200, description="items per page (at most 200)")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=400, pattern=r"^[A-Za-z0-9_\-]+$", description="`next_cursor` of a page"),
+]
+
+
+@router.get("", summary="List obligations, newest opened first", responses=responses(422))
+async def list_obligations(
+    session: SessionDep,
+    settings: SettingsDep,
+    status: ObligationStatus | None = None,
+    recruiter_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    caller: Annotated[
+        str | None, Query(max_length=64, description="any format; read as E.164")
+    ] = None,
+    opened_after: Annotated[Instant | None, Query(description="exclusive")] = None,
+    opened_before: Annotated[Instant | None, Query(description="exclusive")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ObligationPage:
+    where = ops.ObligationFilter(
+        status=status,
+        recruiter_id=recruiter_id,
+        caller=None if caller is None else _caller(caller, settings.default_region),
+        opened_after=opened_after,
+        opened_before=opened_before,
+    )
+    page = await ops.list_obligations(session, where=where, cursor=cursor, limit=limit)
+    return ObligationPage(
+        items=[obligation_out(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _caller(raw: str, region: str) -> str:
+    try:
+        return to_e164(raw, region)
+    except InvalidNumber as exc:
+        raise InvalidInput(str(exc), field="caller", location="query") from None
+
+
+@router.get(
+    "/{obligation_id}",
+    summary="One obligation with its timeline",
+    responses=responses(404, 422),
+)
+async def get_one(obligation_id: ObligationId, session: SessionDep) -> ObligationDetail:
+    return obligation_detail_out(await ops.obligation_detail(session, obligation_id))
+
+
+@router.post(
+    "/{obligation_id}/close",
+    summary="Close with reason `ops` (a closed one is answered unchanged)",
+    responses=responses(404, 422),
+)
+async def close(
+    obligation_id: ObligationId,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: ActorDep,
+    body: CloseRequest | None = None,
+) -> ObligationDetail:
+    view = await ops.close_by_ops(
+        session,
+        obligation_id=obligation_id,
+        actor=actor,
+        at=clock.now(),
+        note=body.note if body else None,
+    )
+    return obligation_detail_out(view)
+
+
+@router.post(
+    "/{obligation_id}/snooze",
+    summary="Hold nudges until a time, or for a duration",
+    responses=responses(404, 409, 422),
+)
+async def snooze(
+    obligation_id: ObligationId,
+    body: Annotated[SnoozeUntil | SnoozeFor, Body()],
+    session: SessionDep,
+    clock: ClockDep,
+    actor: ActorDep,
+) -> ObligationDetail:
+    if isinstance(body, SnoozeUntil):
+        until, duration = body.until, None
+    else:
+        until, duration = None, _duration(body.duration)
+    view = await ops.snooze_by_ops(
+        session,
+        obligation_id=obligation_id,
+        actor=actor,
+        at=clock.now(),
+        until=until,
+        duration=duration,
+    )
+    return obligation_detail_out(view)
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(str(exc), field="duration") from None
+
+
+@router.post(
+    "/{obligation_id}/call",
+    status_code=202,
+    summary="Click-to-call: ring the recruiter, then connect them to the caller",
+    responses=responses(404, 409, 422),
+)
+async def call(
+    obligation_id: ObligationId,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: ActorDep,
+) -> CallRequested:
+    obligation = await locked(session, obligation_id)
+    request = await request_call(
+        session, obligation=obligation, actor=actor, at=clock.now(), settings=settings
+    )
+    return CallRequested(
+        obligation_id=request.obligation_id,
+        requested_at=request.requested_at,
+        duplicate=request.duplicate,
+    )

@@ -1,0 +1,85 @@
+"""Click-to-call: queue a call that rings the recruiter, then bridges them to the caller.
+
+The worker places the call (to the recruiter's mobile, from their line); the TwiML of its
+legs screens the recruiter's answer before the caller is dialled.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import Conflict
+from app.models import Obligation, ObligationEvent, ObligationStatus, OutboxKind, Recruiter
+from app.obligations import EventKind, add_event
+from app.outbox import enqueue
+
+PURPOSE = "click_to_call"
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """The click-to-call a request led to: a new one, or the one just asked for."""
+
+    obligation_id: int
+    requested_at: datetime
+    duplicate: bool
+
+
+async def request_call(
+    session: AsyncSession,
+    *,
+    obligation: Obligation,
+    actor: str,
+    at: datetime,
+    settings: Settings,
+) -> CallRequest:
+    """Queue a click-to-call for a locked, open obligation.
+
+    A second request while the recruiter's phone may still be ringing from the first (one
+    CALL_TIMEOUT_SECONDS) is the same request, e.g. a double click; later ones place a new
+    call. The obligation's row lock makes concurrent requests take turns.
+    """
+    if obligation.status is ObligationStatus.CLOSED:
+        raise Conflict(f"obligation {obligation.id} is closed")
+    if obligation.caller is None:
+        raise Conflict(f"obligation {obligation.id} has no number to call: the caller was withheld")
+    recruiter = await session.get(Recruiter, obligation.recruiter_id)
+    if recruiter is None or not recruiter.active:
+        raise Conflict(f"recruiter {obligation.recruiter_id} was deactivated")
+    last = await _last_request(session, obligation.id)
+    if last is not None and at - last < timedelta(seconds=settings.call_timeout_seconds):
+        return CallRequest(obligation.id, last, duplicate=True)
+    outbox_id = await enqueue(
+        session,
+        key=f"call:{obligation.id}:{at.isoformat()}",
+        kind=OutboxKind.CALL,
+        purpose=PURPOSE,
+        to_number=recruiter.mobile,
+        from_number=recruiter.line,
+        call_target=obligation.caller,
+        recruiter_id=recruiter.id,
+        obligation_ids=[obligation.id],
+        at=at,
+    )
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=at,
+        kind=EventKind.CALL_REQUESTED,
+        actor=actor,
+        detail={"outbox_id": outbox_id},
+    )
+    return CallRequest(obligation.id, at, duplicate=False)
+
+
+async def _last_request(session: AsyncSession, obligation_id: int) -> datetime | None:
+    last: datetime | None = await session.scalar(
+        select(func.max(ObligationEvent.at)).where(
+            ObligationEvent.obligation_id == obligation_id,
+            ObligationEvent.kind == EventKind.CALL_REQUESTED.value,
+        )
+    )
+    return last

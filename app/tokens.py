@@ -1,0 +1,123 @@
+"""Ops API tokens: created once, stored as SHA-256, compared in constant time, revocable.
+
+Tokens listed in the API_TOKENS setting work too; their actor is `env-token-N` (N counts
+from 1 in the order listed). A stored token's actor is its name.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import ApiToken
+
+TOKEN_PREFIX = "cp_"
+ENV_ACTOR_PREFIX = "env-token-"
+# Names other actors already use on the timeline.
+_RESERVED = re.compile(r"(?i)^(twilio|worker|env-token-.*)$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,119}")
+# `last_used_at` is a hint for operators, not an audit log: write it at most this often.
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token as created: the secret is shown this once and never stored."""
+
+    name: str
+    secret: str
+    created_at: datetime
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """The token name, or InvalidInput saying what a name may be."""
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            "a token name is 1-120 letters, digits, '.', '_', '@' or '-', starting with a "
+            "letter or digit",
+            field="name",
+        )
+    if _RESERVED.match(name):
+        raise InvalidInput(f"{name!r} is reserved for another actor; pick another", field="name")
+    return name
+
+
+async def create_token(session: AsyncSession, *, name: str, at: datetime) -> NewToken:
+    """Make a token named `name`; Conflict if a live token already has that name."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    try:
+        async with session.begin_nested():
+            session.add(
+                ApiToken(name=check_name(name), token_hash=hash_token(secret), created_at=at)
+            )
+    except IntegrityError:
+        raise Conflict(f"a live token is already named {name!r}; revoke it first") from None
+    return NewToken(name, secret, at)
+
+
+async def list_tokens(session: AsyncSession) -> Sequence[ApiToken]:
+    """Every token ever made, live ones first, then by name."""
+    return (
+        await session.scalars(
+            select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.name, ApiToken.id)
+        )
+    ).all()
+
+
+async def revoke_token(session: AsyncSession, *, name: str, at: datetime) -> None:
+    """Revoke the live token named `name`; NotFound if there is none."""
+    revoked = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=at)
+        .returning(ApiToken.id)
+    )
+    if revoked.first() is None:
+        raise NotFound(f"no live token is named {name!r}")
+
+
+def env_actor(secret: str, settings: Settings) -> str | None:
+    """`env-token-N` if `secret` is the N-th of API_TOKENS, else None; every one is compared."""
+    found = None
+    for number, configured in enumerate(settings.api_tokens, start=1):
+        if hmac.compare_digest(secret.encode(), configured.get_secret_value().encode()):
+            found = found or f"{ENV_ACTOR_PREFIX}{number}"
+    return found
+
+
+async def find_live(session: AsyncSession, secret: str) -> ApiToken | None:
+    """The live stored token whose secret is `secret`, or None."""
+    digest = hash_token(secret)
+    token = (
+        await session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+        )
+    ).one_or_none()
+    # The look-up is by hash, so it reveals nothing about the secret; compare in constant
+    # time anyway, so no future change of the query can turn it into a timing oracle.
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
+        return None
+    return token
+
+
+def needs_touch(token: ApiToken, at: datetime) -> bool:
+    """Whether `last_used_at` is stale enough to be worth a write."""
+    return token.last_used_at is None or at - token.last_used_at >= _TOUCH_EVERY
+
+
+async def touch(session: AsyncSession, *, token_id: int, at: datetime) -> None:
+    """Note that a token was used at `at`."""
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
