@@ -40,7 +40,7 @@ def test_the_open_obligation_index_is_partial_on_both_databases(db: TestDatabase
             ).scalar_one()
         else:
             sql = connection.exec_driver_sql(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = "
-                "'uq_obligations_open_recruiter_caller'"
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname = 'uq_obligations_open_recruiter_caller'"
             ).scalar_one()
     assert "WHERE" in sql.upper() and "open" in sql
