@@ -1,6 +1,8 @@
 """The `callpledge` command."""
 
+import asyncio
 import logging
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
@@ -9,6 +11,7 @@ from app import migrate
 from app.cli_admin import recruiter_cli, token_cli
 from app.cli_support import fail, settings_or_exit
 from app.config import ConfigError
+from app.worker_lock import WorkerLockHeld, single_worker
 
 cli = typer.Typer(
     help="callpledge: every missed call is returned.", no_args_is_help=True, add_completion=False
@@ -41,20 +44,41 @@ def serve(
     except ConfigError as exc:
         fail(str(exc))
     configure_logging()
-    if not no_migrate:
-        migrate.upgrade(settings.database_url)
-    if settings.demo_mode:
-        log.warning("demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token")
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        access_log=True,
-    )
+    try:
+        # Taken before anything starts, so a second worker on SQLite is refused cleanly.
+        with nullcontext() if no_worker else single_worker(settings.database_url):
+            if not no_migrate:
+                migrate.upgrade(settings.database_url)
+            if settings.demo_mode:
+                log.warning(
+                    "demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token"
+                )
+            uvicorn.run(
+                create_app(settings, run_worker=not no_worker),
+                host=host,
+                port=port,
+                log_config=None,
+                proxy_headers=True,
+                server_header=False,
+                access_log=True,
+            )
+    except WorkerLockHeld as exc:
+        fail(str(exc))
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the reminder worker (on SQLite exactly one may run)."""
+    from app.logs import configure_logging
+    from app.worker import run_worker
+
+    settings = settings_or_exit()
+    configure_logging()
+    try:
+        with single_worker(settings.database_url):
+            asyncio.run(run_worker(settings))
+    except WorkerLockHeld as exc:
+        fail(str(exc))
 
 
 @db_cli.command("upgrade")

@@ -1,11 +1,12 @@
 """The FastAPI application: routers, lifespan, error handlers."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, health
+from app import api, health, sms
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
@@ -13,19 +14,26 @@ from app.limits import BodySizeLimit
 from app.logs import configure_logging
 from app.openapi import install_openapi
 from app.runtime import Runtime
+from app.worker import Worker
+from app.worker_lock import single_worker
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    """Build the service for `settings`; the database engine opens with the lifespan."""
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, run_worker: bool = False
+) -> FastAPI:
+    """Build the service for `settings`; the database engine (and the worker, if asked
+    for) start with the lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.start(settings, clock)
-        app.state.runtime = runtime
-        try:
+        async with AsyncExitStack() as stack:
+            runtime = Runtime.start(settings, clock)
+            stack.push_async_callback(runtime.stop)
+            app.state.runtime = runtime
+            if run_worker:
+                stack.enter_context(single_worker(settings.database_url))
+                await stack.enter_async_context(_running(Worker(runtime)))
             yield
-        finally:
-            await runtime.stop()
 
     configure_logging()
     app = FastAPI(
@@ -38,5 +46,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(sms.router)
     install_openapi(app)
     return app
+
+
+@asynccontextmanager
+async def _running(worker: Worker) -> AsyncIterator[None]:
+    """The worker as a background task of the service, stopped cleanly at shutdown."""
+    task = asyncio.create_task(worker.run(), name="callpledge-worker")
+    try:
+        yield
+    finally:
+        worker.stop()
+        await task

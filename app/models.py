@@ -101,6 +101,7 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"  # permanent error: no more attempts
+    CANCELLED = "cancelled"  # a reminder whose obligations all closed before it went out
 
 
 class Recruiter(Base):

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import case, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
@@ -204,7 +204,9 @@ async def _open_or_merge(
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[Obligation.recruiter_id, Obligation.caller],
-        index_where=Obligation.status == ObligationStatus.OPEN,
+        # A literal, not a bound parameter: once psycopg prepares the statement (its fifth
+        # run on a connection), PostgreSQL cannot match a parameter to the partial index.
+        index_where=Obligation.status == literal_column("'open'"),
         set_={
             "missed_calls": Obligation.missed_calls + 1,
             # Callbacks arrive out of order: keep the latest call, the earliest opening.

@@ -3,8 +3,9 @@
 It serves the 2010-04-01 paths the service uses (Messages, Calls, Recordings,
 IncomingPhoneNumbers, Applications) with Twilio's JSON shapes, filters and
 `next_page_uri` paging, checks HTTP basic auth, records every request, and can
-fail the next requests with a status and Twilio error code, drop the connection,
-or go down entirely (connection refused) and come back on the same port.
+fail the next requests with a status and Twilio error code, drop the connection
+(before or after carrying the request out), stall a request until released, or go
+down entirely (connection refused) and come back on the same port.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class Failure:
     status: int = 500
     code: int | None = None
     drop: bool = False  # close the connection without an answer
+    # Carry the request out first (Twilio took it); the answer is normal unless dropped.
+    accept: bool = False
+    stall: bool = False  # then hold the answer until `release()` (or `stall_seconds`)
     method: str | None = None
     path_contains: str | None = None
     to: str | None = None
@@ -131,7 +135,9 @@ class FakeTwilio:
     # A number in here fails every message sent to it with that error code (e.g. 21610).
     refused_numbers: dict[str, int] = field(default_factory=dict)
     page_size_default: int = 50
+    stall_seconds: float = 30.0
     _server: ThreadingHTTPServer | None = None
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _counter: Iterator[int] = field(default_factory=itertools.count)
 
@@ -164,6 +170,7 @@ class FakeTwilio:
         return f"http://127.0.0.1:{self.port}"
 
     def reset(self) -> None:
+        self.release()
         with self._lock:
             self.records.clear()
             self.requests.clear()
@@ -176,6 +183,17 @@ class FakeTwilio:
         """Answer the next `times` matching requests with `Failure(**failure)`."""
         with self._lock:
             self.failures.extend(Failure(**failure) for _ in range(times))
+
+    def stall_next(self, times: int = 1, **failure: Any) -> None:
+        """Carry out the next `times` matching requests but hold their answers until
+        `release()`."""
+        self.fail_next(times, stall=True, accept=True, **failure)
+
+    def release(self) -> None:
+        """Let every stalled answer go."""
+        with self._lock:
+            self._released.set()
+            self._released = threading.Event()
 
     def refuse(self, number: str, code: int = 21610) -> None:
         self.refused_numbers[number] = code
@@ -217,15 +235,21 @@ class FakeTwilio:
     ) -> tuple[int, dict[str, Any]] | None:
         with self._lock:
             self.requests.append(Recorded(method, path, query, form, authorized))
-            for index, failure in enumerate(self.failures):
-                if failure.matches(method, path, form):
-                    del self.failures[index]
-                    if failure.drop:
-                        return None
-                    return failure.status, _error(failure.status, failure.code)
-            if not authorized:
-                return 401, _error(401, 20003)
-            return self._route(method, path, query, form)
+            failure = next((f for f in self.failures if f.matches(method, path, form)), None)
+            if failure is not None:
+                self.failures.remove(failure)
+            answer = None
+            if failure is None or failure.accept:
+                answer = self._route(method, path, query, form) if authorized else None
+                answer = answer or (401, _error(401, 20003))
+            released = self._released
+        if failure is None:
+            return answer
+        if failure.stall:
+            released.wait(self.stall_seconds)
+        if failure.drop:
+            return None
+        return answer if failure.accept else (failure.status, _error(failure.status, failure.code))
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
@@ -390,6 +414,9 @@ def _error(status: int, code: int | None) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeTwilio
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, each answer waits ~40 ms for
+    # the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         pass

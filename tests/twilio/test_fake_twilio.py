@@ -1,5 +1,7 @@
 """The fake Twilio API, driven by the real twilio library, behaves like the parts we use."""
 
+import threading
+
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -95,6 +97,31 @@ def test_a_dropped_connection_and_a_down_server(twilio: Client, fake_twilio: Fak
         twilio.messages.create(to="+14155550100", from_="+15005550006", body="x")
     fake_twilio.up()
     assert twilio.messages.create(to="+14155550100", from_="+15005550006", body="x").sid
+
+
+def test_a_request_twilio_carried_out_can_lose_its_answer(
+    twilio: Client, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.fail_next(accept=True, drop=True, method="POST")
+    with pytest.raises(requests.ConnectionError):
+        twilio.messages.create(to="+14155550100", from_="+15005550006", body="taken")
+    assert [m["body"] for m in fake_twilio.messages] == ["taken"]
+
+
+def test_a_stalled_answer_waits_for_release(twilio: Client, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.stall_next(method="POST")
+    answers: list[str] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            twilio.messages.create(to="+14155550100", from_="+15005550006", body="slow").sid
+        )
+    )
+    sender.start()
+    sender.join(timeout=0.3)
+    assert sender.is_alive() and len(fake_twilio.messages) == 1  # taken, not yet answered
+    fake_twilio.release()
+    sender.join(timeout=5)
+    assert answers == [fake_twilio.messages[0]["sid"]]
 
 
 def test_calls_are_created_and_listed(twilio: Client, fake_twilio: FakeTwilio) -> None:

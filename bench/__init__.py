@@ -1,0 +1,1 @@
+"""Benchmarks: real server, real PostgreSQL, figures printed (run with `make bench`)."""
