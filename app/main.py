@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import health
+from app import health, voice
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
@@ -37,5 +37,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(voice.router)
     install_openapi(app)
     return app

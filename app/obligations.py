@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import case, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
@@ -72,6 +72,7 @@ class MissResult:
 
     obligation_id: int | None
     counted: bool  # False when this CallSid had already been counted
+    opened: bool = False  # True when this miss opened a new obligation
 
 
 async def add_event(
@@ -133,7 +134,8 @@ async def record_miss(
     claimed = await claim_call(session, call=call)
     if claimed.missed_at is not None:
         return MissResult(claimed.obligation_id, counted=False)
-    obligation_id = None
+    obligation_id: int | None = None
+    missed_calls = 0
     if caller is not None:
         obligation_id, missed_calls = await _open_or_merge(
             session,
@@ -156,7 +158,7 @@ async def record_miss(
         .where(Call.id == claimed.id)
         .values(missed_at=call.at, obligation_id=obligation_id, updated_at=call.at)
     )
-    return MissResult(obligation_id, counted=True)
+    return MissResult(obligation_id, counted=True, opened=missed_calls == 1)
 
 
 async def _open_or_merge(
@@ -204,7 +206,9 @@ async def _open_or_merge(
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[Obligation.recruiter_id, Obligation.caller],
-        index_where=Obligation.status == ObligationStatus.OPEN,
+        # Inlined, not bound: PostgreSQL's generic plan of a prepared statement (psycopg
+        # prepares on the fifth use) cannot match a parameter to the partial index.
+        index_where=Obligation.status == literal_column(f"'{ObligationStatus.OPEN.value}'"),
         set_={
             "missed_calls": Obligation.missed_calls + 1,
             # Callbacks arrive out of order: keep the latest call, the earliest opening.

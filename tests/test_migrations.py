@@ -41,6 +41,6 @@ def test_the_open_obligation_index_is_partial_on_both_databases(db: TestDatabase
         else:
             sql = connection.exec_driver_sql(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = "
-                "'uq_obligations_open_recruiter_caller'"
+                "'uq_obligations_open_recruiter_caller' AND schemaname = current_schema()"
             ).scalar_one()
     assert "WHERE" in sql.upper() and "open" in sql

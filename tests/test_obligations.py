@@ -250,3 +250,14 @@ async def test_twenty_concurrent_missed_calls_make_one_obligation(
     await asyncio.gather(*(miss(sessions, recruiter.id, f"CA{n}") for n in range(20)))
     assert db.one(Obligation).missed_calls == 20
     assert db.count(ObligationEvent) == 20
+
+
+async def test_misses_keep_opening_obligations_once_postgres_prepares_the_upsert(
+    db: TestDatabase, sessions: Sessions
+) -> None:
+    # psycopg prepares a statement on its fifth use; the partial-index inference of the
+    # upsert must not hang on a bound parameter then.
+    recruiter = make_recruiter(db)
+    for n in range(12):
+        await miss(sessions, recruiter.id, f"CA{n}", caller=f"+4477009001{n:02d}")
+    assert db.count(Obligation) == 12
