@@ -133,6 +133,15 @@ async def test_a_call_the_mobile_never_takes_is_missed(
     assert db.one(Obligation).missed_calls == 1
 
 
+async def test_the_callers_name_from_twilio_is_kept_on_the_obligation(
+    twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase
+) -> None:
+    await twilio.call(CallScript(caller=CALLER, line=recruiter.line, caller_name="LEE SAM"))
+
+    assert db.one(Obligation).caller_name == "LEE SAM"
+    assert db.one(Call).caller_name == "LEE SAM"
+
+
 async def test_repeat_calls_raise_the_count_of_one_obligation(
     twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase
 ) -> None:
