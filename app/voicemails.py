@@ -69,6 +69,20 @@ class TranscriptReport:
     at: datetime
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One part of a voicemail (its recording, or its transcript) and its line on the timeline."""
+
+    call_sid: str
+    recording_sid: str
+    at: datetime
+    left_message: bool
+    values: dict[str, Any]
+    once: InstrumentedAttribute[str | None]  # set when this part was stored
+    kind: EventKind
+    detail: dict[str, Any]
+
+
 async def on_recording(
     session: AsyncSession, *, report: RecordingReport, region: str, policy: NudgePolicy
 ) -> VoicemailOutcome:
@@ -76,42 +90,27 @@ async def on_recording(
     recorded = report.status == RECORDED
     if not recorded and report.status not in NOT_RECORDED:
         return VoicemailOutcome.IGNORED  # an `in-progress` event nobody asked for
-    obligation_id = await _obligation_of(
-        session,
+    detail: dict[str, Any] = {"duration_seconds": report.duration_seconds}
+    if not recorded:
+        detail = {"status": report.status, "error_code": report.error_code}
+    part = _Part(
         call_sid=report.call_sid,
+        recording_sid=report.recording_sid,
         at=report.at,
         left_message=recorded,
-        region=region,
-        policy=policy,
-    )
-    values = {
-        "recording_url": report.url if recorded else None,
-        "duration_seconds": report.duration_seconds,
-        "recording_status": report.status,
-    }
-    first = await _upsert(
-        session,
-        recording_sid=report.recording_sid,
-        call_sid=report.call_sid,
-        obligation_id=obligation_id,
-        at=report.at,
-        values=values,
+        values={
+            "recording_url": report.url if recorded else None,
+            "duration_seconds": report.duration_seconds,
+            "recording_status": report.status,
+        },
         once=Voicemail.recording_status,
+        kind=EventKind.VOICEMAIL if recorded else EventKind.VOICEMAIL_ABSENT,
+        detail=detail,
     )
-    if not first:
-        return VoicemailOutcome.REPEATED
-    if obligation_id is None:
-        return VoicemailOutcome.UNATTACHED
-    detail: dict[str, Any] = {"recording_sid": report.recording_sid}
-    if recorded:
-        detail["duration_seconds"] = report.duration_seconds
-    else:
-        detail |= {"status": report.status, "error_code": report.error_code}
-    kind = EventKind.VOICEMAIL if recorded else EventKind.VOICEMAIL_ABSENT
-    await add_event(
-        session, obligation_id=obligation_id, at=report.at, kind=kind, actor=TWILIO, detail=detail
-    )
-    return VoicemailOutcome.ATTACHED if recorded else VoicemailOutcome(report.status)
+    outcome = await _attach(session, part=part, region=region, policy=policy)
+    if outcome is VoicemailOutcome.ATTACHED and not recorded:
+        return VoicemailOutcome(report.status)
+    return outcome
 
 
 async def on_transcript(
@@ -119,42 +118,50 @@ async def on_transcript(
 ) -> VoicemailOutcome:
     """Attach a transcript (or note that transcription failed) to the call's obligation."""
     transcribed = report.status == TRANSCRIBED
+    part = _Part(
+        call_sid=report.call_sid,
+        recording_sid=report.recording_sid,
+        at=report.at,
+        left_message=True,  # a transcription, even a failed one, means a message was left
+        values={
+            "recording_url": report.recording_url,
+            "transcript": report.text if transcribed else None,
+            "transcript_status": report.status,
+        },
+        once=Voicemail.transcript_status,
+        kind=EventKind.TRANSCRIPT if transcribed else EventKind.TRANSCRIPT_FAILED,
+        detail={"characters": len(report.text or "")} if transcribed else {"status": report.status},
+    )
+    outcome = await _attach(session, part=part, region=region, policy=policy)
+    if outcome is VoicemailOutcome.ATTACHED and not transcribed:
+        return VoicemailOutcome.FAILED
+    return outcome
+
+
+async def _attach(
+    session: AsyncSession, *, part: _Part, region: str, policy: NudgePolicy
+) -> VoicemailOutcome:
     obligation_id = await _obligation_of(
         session,
-        call_sid=report.call_sid,
-        at=report.at,
-        left_message=True,
+        call_sid=part.call_sid,
+        at=part.at,
+        left_message=part.left_message,
         region=region,
         policy=policy,
     )
-    values = {
-        "recording_url": report.recording_url,
-        "transcript": report.text if transcribed else None,
-        "transcript_status": report.status,
-    }
-    first = await _upsert(
-        session,
-        recording_sid=report.recording_sid,
-        call_sid=report.call_sid,
-        obligation_id=obligation_id,
-        at=report.at,
-        values=values,
-        once=Voicemail.transcript_status,
-    )
-    if not first:
+    if not await _upsert(session, part=part, obligation_id=obligation_id):
         return VoicemailOutcome.REPEATED
     if obligation_id is None:
         return VoicemailOutcome.UNATTACHED
-    detail: dict[str, Any] = {"recording_sid": report.recording_sid}
-    if transcribed:
-        detail["characters"] = len(report.text or "")
-    else:
-        detail["status"] = report.status
-    kind = EventKind.TRANSCRIPT if transcribed else EventKind.TRANSCRIPT_FAILED
     await add_event(
-        session, obligation_id=obligation_id, at=report.at, kind=kind, actor=TWILIO, detail=detail
+        session,
+        obligation_id=obligation_id,
+        at=part.at,
+        kind=part.kind,
+        actor=TWILIO,
+        detail={"recording_sid": part.recording_sid} | part.detail,
     )
-    return VoicemailOutcome.ATTACHED if transcribed else VoicemailOutcome.FAILED
+    return VoicemailOutcome.ATTACHED
 
 
 async def _obligation_of(
@@ -209,35 +216,24 @@ def _facts(call: Call, at: datetime) -> CallFacts:
     )
 
 
-async def _upsert(
-    session: AsyncSession,
-    *,
-    recording_sid: str,
-    call_sid: str,
-    obligation_id: int | None,
-    at: datetime,
-    values: dict[str, Any],
-    once: InstrumentedAttribute[str | None],
-) -> bool:
-    """Insert or complete the voicemail; False if its `once` part was stored before."""
+async def _upsert(session: AsyncSession, *, part: _Part, obligation_id: int | None) -> bool:
+    """Insert or complete the voicemail; False if this part of it was stored before."""
     insert = dialect_insert(session)
     statement = insert(Voicemail).values(
-        recording_sid=recording_sid,
-        call_sid=call_sid,
+        recording_sid=part.recording_sid,
+        call_sid=part.call_sid,
         obligation_id=obligation_id,
-        created_at=at,
-        updated_at=at,
-        **values,
+        created_at=part.at,
+        updated_at=part.at,
+        **part.values,
     )
     new = statement.excluded
-    changes = {name: new[name] for name in values} | {
+    changes = {name: new[name] for name in part.values} | {
         "recording_url": func.coalesce(new.recording_url, Voicemail.recording_url),
         "obligation_id": func.coalesce(Voicemail.obligation_id, new.obligation_id),
         "updated_at": new.updated_at,
     }
     statement = statement.on_conflict_do_update(
-        index_elements=[Voicemail.recording_sid],
-        set_=changes,
-        where=once.is_(None),
+        index_elements=[Voicemail.recording_sid], set_=changes, where=part.once.is_(None)
     ).returning(Voicemail.id)
     return (await session.execute(statement)).first() is not None
