@@ -6,12 +6,14 @@ replaces the logged one only when it is newer, and a terminal status is never re
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import dialect_insert
+from app.db import core_table, value_param, values_for
 from app.models import Call, Recruiter
 from app.obligations import CallFacts
 
@@ -43,20 +45,63 @@ class LoggedCall:
 async def log_status(session: AsyncSession, *, report: StatusReport) -> LoggedCall:
     """Upsert the call's row with this status, unless a newer or terminal one is logged."""
     call = report.call
-    insert = dialect_insert(session)
-    statement = insert(Call).values(
-        call_sid=call.call_sid,
-        parent_call_sid=call.parent_call_sid,
-        direction=call.direction,
-        from_number=call.from_number,
-        to_number=call.to_number,
-        caller_name=call.caller_name,
-        status=call.status,
-        sequence_number=report.sequence_number,
-        duration_seconds=report.duration_seconds,
-        started_at=call.at,
-        updated_at=call.at,
-        recruiter_id=_line_owner(call),
+    values = {
+        "call_sid": call.call_sid,
+        "parent_call_sid": call.parent_call_sid,
+        "direction": call.direction,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "caller_name": call.caller_name,
+        "status": call.status,
+        "sequence_number": report.sequence_number,
+        "duration_seconds": report.duration_seconds,
+        "at": call.at,
+        # An inbound call's row names the recruiter whose line it rang.
+        "line": call.to_number if call.direction == INBOUND else None,
+    }
+    statement = _statements(_dialect(session)).log_status
+    row = (await session.execute(statement, values_for(values))).one()
+    return LoggedCall(row.recruiter_id, row.from_number, row.missed_at)
+
+
+async def has_unanswered_leg(session: AsyncSession, *, call_sid: str, recruiter_id: int) -> bool:
+    """Whether a dial leg of `call_sid` to the recruiter's mobile went unanswered."""
+    values = values_for({"call_sid": call_sid, "recruiter_id": recruiter_id})
+    statement = _statements(_dialect(session)).unanswered_leg
+    return (await session.execute(statement, values)).first() is not None
+
+
+@dataclass(frozen=True)
+class _Statements:
+    log_status: Any
+    unanswered_leg: Any
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    """Built once per dialect: the status callback runs for every call."""
+    return _Statements(log_status=_log_status(dialect), unanswered_leg=_unanswered_leg())
+
+
+def _log_status(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    at = value_param(Call.started_at, "at")
+    line_owner = (
+        select(Recruiter.id)
+        .where(Recruiter.line == value_param(Recruiter.line), Recruiter.active)
+        .scalar_subquery()
+    )
+    columns = (
+        "call_sid parent_call_sid direction from_number to_number caller_name status "
+        "sequence_number duration_seconds"
+    ).split()
+    statement = insert(core_table(Call)).values(
+        {name: value_param(getattr(Call, name)) for name in columns}
+        | {"started_at": at, "updated_at": at, "recruiter_id": line_owner}
     )
     new = statement.excluded
     newer = and_(
@@ -67,7 +112,7 @@ async def log_status(session: AsyncSession, *, report: StatusReport) -> LoggedCa
             new.sequence_number > Call.sequence_number,
         ),
     )
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[Call.call_sid],
         set_={
             "status": case((newer, new.status), else_=Call.status),
@@ -82,36 +127,25 @@ async def log_status(session: AsyncSession, *, report: StatusReport) -> LoggedCa
             "updated_at": new.updated_at,
         },
     ).returning(Call.recruiter_id, Call.from_number, Call.missed_at)
-    row = (await session.execute(statement)).one()
-    return LoggedCall(row.recruiter_id, row.from_number, row.missed_at)
-
-
-def _line_owner(call: CallFacts) -> Any:
-    """SQL for the active recruiter whose line an inbound call rang (None for other calls)."""
-    if call.direction != INBOUND:
-        return None
-    return (
-        select(Recruiter.id)
-        .where(Recruiter.line == call.to_number, Recruiter.active)
-        .scalar_subquery()
-    )
 
 
 def _unless_blank(new: Any, current: Any) -> Any:
     return case((new != "", new), else_=current)
 
 
-async def has_unanswered_leg(session: AsyncSession, *, call_sid: str, recruiter_id: int) -> bool:
-    """Whether a dial leg of `call_sid` to the recruiter's mobile went unanswered."""
-    mobile = select(Recruiter.mobile).where(Recruiter.id == recruiter_id).scalar_subquery()
-    statement = (
+def _unanswered_leg() -> Any:
+    mobile = (
+        select(Recruiter.mobile)
+        .where(Recruiter.id == value_param(Recruiter.id, "recruiter_id"))
+        .scalar_subquery()
+    )
+    return (
         select(Call.id)
         .where(
-            Call.parent_call_sid == call_sid,
+            Call.parent_call_sid == value_param(Call.parent_call_sid, "call_sid"),
             Call.direction == DIAL_LEG,
             Call.status.in_(UNANSWERED),
             Call.to_number == mobile,
         )
         .limit(1)
     )
-    return (await session.execute(statement)).first() is not None

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, literal, literal_column, select, update
+from sqlalchemy import case, literal, literal_column, select, update
 from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Base, Call, Obligation, ObligationEvent, ObligationStatus
+from app.db import core_table, value_param
+from app.models import Call, Obligation, ObligationEvent, ObligationStatus
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,6 @@ def miss_statements(session: AsyncSession) -> MissStatements:
     return _build(session.get_bind().dialect.name)
 
 
-def _table(model: type[Base]) -> Table:
-    """The model's Core table: executed with values, an ORM insert turns into a bulk one."""
-    return Base.metadata.tables[model.__tablename__]
-
-
-def _bind(column: Any, name: str | None = None) -> Any:
-    # `v_`: a bound parameter may not share its name with a column of an INSERT or UPDATE.
-    return bindparam(f"v_{name or column.key}", type_=column.type)
-
-
 @cache
 def _build(dialect: str) -> MissStatements:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -48,36 +39,36 @@ def _build(dialect: str) -> MissStatements:
         claim_call=_claim_call(insert),
         open_or_merge=_open_or_merge(insert),
         join_closed=_join_closed(),
-        mark_missed=update(_table(Call))
-        .where(Call.id == _bind(Call.id, "call_id"))
+        mark_missed=update(core_table(Call))
+        .where(Call.id == value_param(Call.id, "call_id"))
         .values(
-            missed_at=_bind(Call.missed_at, "at"),
-            obligation_id=_bind(Call.obligation_id),
-            updated_at=_bind(Call.updated_at, "at"),
+            missed_at=value_param(Call.missed_at, "at"),
+            obligation_id=value_param(Call.obligation_id),
+            updated_at=value_param(Call.updated_at, "at"),
         ),
-        add_event=insert_into(_table(ObligationEvent)).values(
-            obligation_id=_bind(ObligationEvent.obligation_id),
-            at=_bind(ObligationEvent.at),
-            kind=_bind(ObligationEvent.kind),
-            actor=_bind(ObligationEvent.actor),
-            detail=_bind(ObligationEvent.detail),
+        add_event=insert_into(core_table(ObligationEvent)).values(
+            obligation_id=value_param(ObligationEvent.obligation_id),
+            at=value_param(ObligationEvent.at),
+            kind=value_param(ObligationEvent.kind),
+            actor=value_param(ObligationEvent.actor),
+            detail=value_param(ObligationEvent.detail),
         ),
     )
 
 
 def _claim_call(insert: Any) -> Any:
-    at = _bind(Call.started_at, "at")
-    statement = insert(_table(Call)).values(
-        call_sid=_bind(Call.call_sid),
-        parent_call_sid=_bind(Call.parent_call_sid),
-        direction=_bind(Call.direction),
-        from_number=_bind(Call.from_number),
-        to_number=_bind(Call.to_number),
-        caller_name=_bind(Call.caller_name),
-        status=_bind(Call.status),
+    at = value_param(Call.started_at, "at")
+    statement = insert(core_table(Call)).values(
+        call_sid=value_param(Call.call_sid),
+        parent_call_sid=value_param(Call.parent_call_sid),
+        direction=value_param(Call.direction),
+        from_number=value_param(Call.from_number),
+        to_number=value_param(Call.to_number),
+        caller_name=value_param(Call.caller_name),
+        status=value_param(Call.status),
         started_at=at,
         updated_at=at,
-        recruiter_id=_bind(Call.recruiter_id),
+        recruiter_id=value_param(Call.recruiter_id),
     )
     # A no-op update still takes the row lock on PostgreSQL (SQLite holds the write lock).
     return statement.on_conflict_do_update(
@@ -94,33 +85,33 @@ def _claim_call(insert: Any) -> Any:
 def _closed_later() -> Any:
     """The closed obligations of (recruiter, caller) that closed after this miss."""
     return select(Obligation.id).where(
-        Obligation.recruiter_id == _bind(Obligation.recruiter_id),
-        Obligation.caller == _bind(Obligation.caller),
+        Obligation.recruiter_id == value_param(Obligation.recruiter_id),
+        Obligation.caller == value_param(Obligation.caller),
         Obligation.status == ObligationStatus.CLOSED,
-        Obligation.closed_at >= _bind(Obligation.closed_at, "at"),
+        Obligation.closed_at >= value_param(Obligation.closed_at, "at"),
     )
 
 
 def _open_or_merge(insert: Any) -> Any:
     """Upsert the open obligation of (recruiter, caller), unless a later close claims the miss."""
-    at = _bind(Obligation.opened_at, "at")
+    at = value_param(Obligation.opened_at, "at")
     columns = {
-        "recruiter_id": _bind(Obligation.recruiter_id),
-        "caller": _bind(Obligation.caller),
-        "caller_name": _bind(Obligation.caller_name),
+        "recruiter_id": value_param(Obligation.recruiter_id),
+        "caller": value_param(Obligation.caller),
+        "caller_name": value_param(Obligation.caller_name),
         "status": literal(ObligationStatus.OPEN.value, Obligation.status.type),
         "opened_at": at,
         "last_missed_at": at,
         "missed_calls": literal(1, Obligation.missed_calls.type),
         "reminders_sent": literal(0, Obligation.reminders_sent.type),
-        "next_reminder_at": _bind(Obligation.next_reminder_at, "first_due"),
+        "next_reminder_at": value_param(Obligation.next_reminder_at, "first_due"),
         "callback_attempts": literal(0, Obligation.callback_attempts.type),
         "updated_at": at,
     }
     source = select(*[value.label(name) for name, value in columns.items()]).where(
         ~_closed_later().exists()
     )
-    statement = insert(_table(Obligation)).from_select(list(columns), source)
+    statement = insert(core_table(Obligation)).from_select(list(columns), source)
     new = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[Obligation.recruiter_id, Obligation.caller],
@@ -145,10 +136,10 @@ def _open_or_merge(insert: Any) -> Any:
 
 def _join_closed() -> Any:
     """Count a late miss on the earliest obligation that closed after it."""
-    at = _bind(Obligation.last_missed_at, "at")
+    at = value_param(Obligation.last_missed_at, "at")
     earliest = _closed_later().order_by(Obligation.closed_at).limit(1).scalar_subquery()
     return (
-        update(_table(Obligation))
+        update(core_table(Obligation))
         .where(Obligation.id == earliest)
         .values(
             missed_calls=Obligation.missed_calls + 1,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import values_for
 from app.errors import Conflict, NotFound
 from app.miss_sql import miss_statements
 from app.models import Call, CloseReason, Obligation, ObligationStatus
@@ -87,7 +88,9 @@ async def add_event(
     """Append one line to an obligation's timeline (flushing pending changes first)."""
     await session.flush()
     values = {"obligation_id": obligation_id, "at": at, "kind": kind.value, "actor": actor}
-    await session.execute(miss_statements(session).add_event, _v(values | {"detail": detail}))
+    await session.execute(
+        miss_statements(session).add_event, values_for(values | {"detail": detail})
+    )
 
 
 async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
@@ -103,7 +106,7 @@ async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
         "at": call.at,
         "recruiter_id": call.recruiter_id,
     }
-    row = (await session.execute(miss_statements(session).claim_call, _v(values))).one()
+    row = (await session.execute(miss_statements(session).claim_call, values_for(values))).one()
     return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
 
 
@@ -139,7 +142,7 @@ async def record_miss(
             detail={"call_sid": call.call_sid, "missed_calls": missed_calls},
         )
     marked = {"call_id": claimed.id, "at": call.at, "obligation_id": obligation_id}
-    await session.execute(miss_statements(session).mark_missed, _v(marked))
+    await session.execute(miss_statements(session).mark_missed, values_for(marked))
     return MissResult(obligation_id, counted=True, opened=missed_calls == 1)
 
 
@@ -161,15 +164,10 @@ async def _open_or_merge(
     statements = miss_statements(session)
     values = {"recruiter_id": recruiter_id, "caller": caller, "at": at}
     upsert = values | {"caller_name": caller_name, "first_due": policy.first_due(at)}
-    row = (await session.execute(statements.open_or_merge, _v(upsert))).one_or_none()
+    row = (await session.execute(statements.open_or_merge, values_for(upsert))).one_or_none()
     if row is None:
-        row = (await session.execute(statements.join_closed, _v(values))).one()
+        row = (await session.execute(statements.join_closed, values_for(values))).one()
     return int(row.id), int(row.missed_calls)
-
-
-def _v(values: dict[str, Any]) -> dict[str, Any]:
-    """Values for the `v_*` parameters of the prebuilt statements."""
-    return {f"v_{name}": value for name, value in values.items()}
 
 
 async def open_for_withheld_voicemail(
