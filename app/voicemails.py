@@ -149,7 +149,10 @@ async def _attach(
         region=region,
         policy=policy,
     )
-    if not await _upsert(session, part=part, obligation_id=obligation_id):
+    # A recording that never came to be is no voicemail of the obligation; its timeline
+    # says why.
+    listed_on = obligation_id if part.left_message else None
+    if not await _upsert(session, part=part, obligation_id=listed_on):
         return VoicemailOutcome.REPEATED
     if obligation_id is None:
         return VoicemailOutcome.UNATTACHED

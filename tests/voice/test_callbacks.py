@@ -30,6 +30,7 @@ async def test_a_silent_voicemail_leaves_an_absent_mark_on_the_timeline(
     assert db.all(ObligationEvent)[-1].detail["error_code"] == "16102"
     voicemail = db.one(Voicemail)
     assert (voicemail.recording_status, voicemail.recording_url) == ("absent", None)
+    assert voicemail.obligation_id is None  # not listed among the obligation's voicemails
 
 
 async def test_a_message_too_short_to_transcribe_leaves_a_failed_transcript_mark(
