@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -93,6 +94,27 @@ def _configure_sqlite(engine: Engine) -> None:
 def dialect_insert(session: AsyncSession) -> Any:
     """The INSERT construct of the session's dialect, which knows ON CONFLICT."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def core_table(model: type[DeclarativeBase]) -> Table:
+    """The model's Core table, for statements built once and executed with values.
+
+    (Executed with a dict of values, an ORM-entity INSERT turns into an ORM bulk insert.)
+    """
+    return model.metadata.tables[str(model.__tablename__)]
+
+
+def value_param(column: Any, name: str | None = None) -> Any:
+    """A typed bound parameter `v_<name>` for the column, for statements built once.
+
+    The prefix: a bound parameter may not share its name with a column of an INSERT or UPDATE.
+    """
+    return bindparam(f"v_{name or column.key}", type_=column.type)
+
+
+def values_for(values: dict[str, Any]) -> dict[str, Any]:
+    """Values for the `v_*` parameters of statements built with `value_param`."""
+    return {f"v_{name}": value for name, value in values.items()}
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

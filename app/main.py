@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, health, sms
+from app import api, health, sms, voice
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
@@ -47,6 +47,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(sms.router)
+    app.include_router(voice.router)
     install_openapi(app)
     return app
 

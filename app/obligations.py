@@ -10,12 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, literal, literal_column, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import dialect_insert
+from app.db import values_for
 from app.errors import Conflict, NotFound
-from app.models import Call, CloseReason, Obligation, ObligationEvent, ObligationStatus
+from app.miss_sql import miss_statements
+from app.models import Call, CloseReason, Obligation, ObligationStatus
 from app.nudges import NudgePolicy
 
 TWILIO = "twilio"
@@ -72,6 +73,7 @@ class MissResult:
 
     obligation_id: int | None
     counted: bool  # False when this CallSid had already been counted
+    opened: bool = False  # True when this miss opened a new obligation
 
 
 async def add_event(
@@ -83,41 +85,28 @@ async def add_event(
     actor: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one line to an obligation's timeline."""
-    session.add(
-        ObligationEvent(
-            obligation_id=obligation_id, at=at, kind=kind.value, actor=actor, detail=detail
-        )
-    )
+    """Append one line to an obligation's timeline (flushing pending changes first)."""
     await session.flush()
+    values = {"obligation_id": obligation_id, "at": at, "kind": kind.value, "actor": actor}
+    await session.execute(
+        miss_statements(session).add_event, values_for(values | {"detail": detail})
+    )
 
 
 async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
     """Insert the call's row if new and lock it until commit, so its callbacks take turns."""
-    insert = dialect_insert(session)
-    statement = insert(Call).values(
-        call_sid=call.call_sid,
-        parent_call_sid=call.parent_call_sid,
-        direction=call.direction,
-        from_number=call.from_number,
-        to_number=call.to_number,
-        caller_name=call.caller_name,
-        status=call.status,
-        started_at=call.at,
-        updated_at=call.at,
-        recruiter_id=call.recruiter_id,
-    )
-    # A no-op update still takes the row lock on PostgreSQL (SQLite holds the write lock).
-    statement = statement.on_conflict_do_update(
-        index_elements=[Call.call_sid],
-        set_={
-            "recruiter_id": case(
-                (Call.recruiter_id.is_(None), statement.excluded.recruiter_id),
-                else_=Call.recruiter_id,
-            )
-        },
-    ).returning(Call.id, Call.recruiter_id, Call.from_number, Call.missed_at, Call.obligation_id)
-    row = (await session.execute(statement)).one()
+    values = {
+        "call_sid": call.call_sid,
+        "parent_call_sid": call.parent_call_sid,
+        "direction": call.direction,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "caller_name": call.caller_name,
+        "status": call.status,
+        "at": call.at,
+        "recruiter_id": call.recruiter_id,
+    }
+    row = (await session.execute(miss_statements(session).claim_call, values_for(values))).one()
     return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
 
 
@@ -133,7 +122,8 @@ async def record_miss(
     claimed = await claim_call(session, call=call)
     if claimed.missed_at is not None:
         return MissResult(claimed.obligation_id, counted=False)
-    obligation_id = None
+    obligation_id: int | None = None
+    missed_calls = 0
     if caller is not None:
         obligation_id, missed_calls = await _open_or_merge(
             session,
@@ -151,12 +141,9 @@ async def record_miss(
             actor=TWILIO,
             detail={"call_sid": call.call_sid, "missed_calls": missed_calls},
         )
-    await session.execute(
-        update(Call)
-        .where(Call.id == claimed.id)
-        .values(missed_at=call.at, obligation_id=obligation_id, updated_at=call.at)
-    )
-    return MissResult(obligation_id, counted=True)
+    marked = {"call_id": claimed.id, "at": call.at, "obligation_id": obligation_id}
+    await session.execute(miss_statements(session).mark_missed, values_for(marked))
+    return MissResult(obligation_id, counted=True, opened=missed_calls == 1)
 
 
 async def _open_or_merge(
@@ -174,91 +161,13 @@ async def _open_or_merge(
     through, or was called back, later than this call) joins that closed obligation
     instead of opening a new one: the result must not depend on arrival order.
     """
-    insert = dialect_insert(session)
-    values = {
-        "recruiter_id": recruiter_id,
-        "caller": caller,
-        "caller_name": caller_name,
-        "status": ObligationStatus.OPEN.value,
-        "opened_at": at,
-        "last_missed_at": at,
-        "missed_calls": 1,
-        "reminders_sent": 0,
-        "next_reminder_at": policy.first_due(at),
-        "callback_attempts": 0,
-        "updated_at": at,
-    }
-    closed_later = select(Obligation.id).where(
-        Obligation.recruiter_id == recruiter_id,
-        Obligation.caller == caller,
-        Obligation.status == ObligationStatus.CLOSED,
-        Obligation.closed_at >= at,
-    )
-    source = select(
-        *[
-            literal(value, Obligation.__table__.c[name].type).label(name)
-            for name, value in values.items()
-        ]
-    ).where(~closed_later.exists())
-    statement = insert(Obligation).from_select(list(values), source)
-    new = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=[Obligation.recruiter_id, Obligation.caller],
-        # A literal, not a bound parameter: once psycopg prepares the statement (its fifth
-        # run on a connection), PostgreSQL cannot match a parameter to the partial index.
-        index_where=Obligation.status == literal_column("'open'"),
-        set_={
-            "missed_calls": Obligation.missed_calls + 1,
-            # Callbacks arrive out of order: keep the latest call, the earliest opening.
-            "last_missed_at": _later(new.last_missed_at, Obligation.last_missed_at),
-            "opened_at": case(
-                (new.opened_at < Obligation.opened_at, new.opened_at), else_=Obligation.opened_at
-            ),
-            "next_reminder_at": _pulled_forward(new.next_reminder_at),
-            "caller_name": case(
-                (new.caller_name.is_not(None), new.caller_name), else_=Obligation.caller_name
-            ),
-            "updated_at": new.updated_at,
-        },
-    ).returning(Obligation.id, Obligation.missed_calls)
-    row = (await session.execute(statement)).one_or_none()
-    if row is not None:
-        return int(row.id), int(row.missed_calls)
-    late = (
-        await session.execute(
-            update(Obligation)
-            .where(
-                Obligation.id
-                == closed_later.order_by(Obligation.closed_at).limit(1).scalar_subquery()
-            )
-            .values(
-                missed_calls=Obligation.missed_calls + 1,
-                last_missed_at=_later(
-                    literal(at, Obligation.last_missed_at.type), Obligation.last_missed_at
-                ),
-                updated_at=at,
-            )
-            .returning(Obligation.id, Obligation.missed_calls)
-        )
-    ).one()
-    return int(late.id), int(late.missed_calls)
-
-
-def _later(candidate: Any, current: Any) -> Any:
-    return case((candidate > current, candidate), else_=current)
-
-
-def _pulled_forward(candidate: Any) -> Any:
-    """SQL for NudgePolicy.after_repeat_call, never earlier than a snooze allows."""
-    current, snoozed = Obligation.next_reminder_at, Obligation.snoozed_until
-    return case(
-        (current.is_(None), None),
-        (candidate >= current, current),
-        (snoozed.is_(None), candidate),
-        (candidate >= snoozed, candidate),
-        (snoozed < current, snoozed),
-        else_=current,
-    )
+    statements = miss_statements(session)
+    values = {"recruiter_id": recruiter_id, "caller": caller, "at": at}
+    upsert = values | {"caller_name": caller_name, "first_due": policy.first_due(at)}
+    row = (await session.execute(statements.open_or_merge, values_for(upsert))).one_or_none()
+    if row is None:
+        row = (await session.execute(statements.join_closed, values_for(values))).one()
+    return int(row.id), int(row.missed_calls)
 
 
 async def open_for_withheld_voicemail(

@@ -8,6 +8,8 @@ from twilio.request_validator import RequestValidator
 from app.clock import Clock, clock_from_settings
 from app.config import Settings
 from app.db import create_async_db_engine, session_factory
+from app.nudges import NudgePolicy
+from app.twilio.twiml import VoiceTwiml
 
 
 @dataclass
@@ -17,9 +19,14 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     validator: RequestValidator = field(init=False)
+    # Built once from the settings, so webhooks do not rebuild them per request.
+    policy: NudgePolicy = field(init=False)
+    twiml: VoiceTwiml = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = RequestValidator(self.settings.auth_token)
+        self.policy = NudgePolicy.of(self.settings)
+        self.twiml = VoiceTwiml(self.settings)
 
     @classmethod
     def start(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":

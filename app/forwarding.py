@@ -1,0 +1,175 @@
+"""The forward flow's decisions: whose line rang, taken or missed, and observe mode's misses.
+
+A miss counts once per parent CallSid, whichever webhook reports it first: the Dial
+action, the call's own status callback, or (observe mode) the status of its dial leg.
+"""
+
+from dataclasses import replace
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.calls import (
+    DIAL_LEG,
+    INBOUND,
+    TERMINAL,
+    UNANSWERED,
+    LoggedCall,
+    StatusReport,
+    has_unanswered_leg,
+    log_status,
+)
+from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
+from app.models import CloseReason, Recruiter
+from app.nudges import NudgePolicy
+from app.obligations import TWILIO, CallFacts, claim_call, close, open_for, record_miss
+from app.phones import caller_number
+from app.recruiters import active_by_line, active_by_mobile
+
+
+class Outcome(StrEnum):
+    """What a voice webhook did (also the `outcome` label of the webhook metric)."""
+
+    FORWARDED = "forwarded"
+    UNKNOWN_LINE = "unknown_line"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    REPEATED = "repeated"  # a miss this CallSid had already counted
+    WAITING = "waiting"  # a missed dial leg whose caller the parent call's callback will name
+    LOGGED = "logged"
+
+
+async def on_incoming(session: AsyncSession, *, call: CallFacts) -> Recruiter | None:
+    """Log the call; the active recruiter whose line it rang, if any."""
+    recruiter = await active_by_line(session, call.to_number)
+    await claim_call(session, call=replace(call, recruiter_id=recruiter.id if recruiter else None))
+    return recruiter
+
+
+async def on_dial_result(
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    recruiter_id: int,
+    bridged: bool,
+    region: str,
+    policy: NudgePolicy,
+) -> Outcome:
+    """Bridged: the caller got through, so their open obligation closes. Else: a miss."""
+    caller = caller_number(call.from_number, region)
+    if not bridged:
+        return await _miss(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
+    if caller is not None:
+        await _close_answered(session, call=call, recruiter_id=recruiter_id, caller=caller)
+    return Outcome.ANSWERED
+
+
+async def _miss(
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> Outcome:
+    result = await record_miss(
+        session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+    )
+    if result.opened:
+        OBLIGATIONS_OPENED.inc()
+    return Outcome.MISSED if result.counted else Outcome.REPEATED
+
+
+async def _close_answered(
+    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str
+) -> None:
+    obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
+    if obligation is None:
+        return
+    closed = await close(
+        session,
+        obligation=obligation,
+        reason=CloseReason.ANSWERED,
+        actor=TWILIO,
+        at=call.at,
+        detail={"call_sid": call.call_sid},
+    )
+    if closed:
+        OBLIGATIONS_CLOSED.labels(reason=CloseReason.ANSWERED.value).inc()
+
+
+async def on_status(
+    session: AsyncSession, *, report: StatusReport, region: str, policy: NudgePolicy
+) -> Outcome:
+    """Log the status; a call or dial leg that ended unanswered is a miss (observe mode)."""
+    logged = await log_status(session, report=report)
+    direction = report.call.direction
+    if direction == INBOUND:
+        return await _inbound_status(
+            session, report=report, logged=logged, region=region, policy=policy
+        )
+    if direction == DIAL_LEG:
+        return await _dial_leg_status(session, report=report, region=region, policy=policy)
+    # Outbound calls (a recruiter calling back) are only logged here.
+    return Outcome.LOGGED
+
+
+async def _inbound_status(
+    session: AsyncSession,
+    *,
+    report: StatusReport,
+    logged: LoggedCall,
+    region: str,
+    policy: NudgePolicy,
+) -> Outcome:
+    call = report.call
+    if logged.missed_at is not None or logged.recruiter_id is None or call.status not in TERMINAL:
+        return Outcome.LOGGED
+    # Another system may have taken a voicemail (`completed`) after its leg to the mobile
+    # went unanswered; that leg's callback may have come first.
+    if call.status not in UNANSWERED and not await has_unanswered_leg(
+        session, call_sid=call.call_sid, recruiter_id=logged.recruiter_id
+    ):
+        return Outcome.LOGGED
+    caller = caller_number(logged.from_number, region)
+    return await _miss(
+        session, call=call, recruiter_id=logged.recruiter_id, caller=caller, policy=policy
+    )
+
+
+async def _dial_leg_status(
+    session: AsyncSession, *, report: StatusReport, region: str, policy: NudgePolicy
+) -> Outcome:
+    """A leg from a line to the recruiter's mobile that went unanswered: its parent is missed."""
+    leg = report.call
+    if leg.parent_call_sid is None or leg.status not in UNANSWERED:
+        return Outcome.LOGGED
+    recruiter = await active_by_mobile(session, leg.to_number)
+    if recruiter is None:
+        return Outcome.LOGGED
+    # Until the parent's own webhooks arrive, all we know of it is this leg's caller ID.
+    parent = replace(
+        leg,
+        call_sid=leg.parent_call_sid,
+        parent_call_sid=None,
+        direction=INBOUND,
+        to_number=recruiter.line,
+        status="in-progress",
+        recruiter_id=recruiter.id,
+    )
+    claimed = await claim_call(session, call=parent)
+    if claimed.missed_at is not None:
+        return Outcome.REPEATED
+    if claimed.recruiter_id != recruiter.id:
+        return Outcome.LOGGED
+    if claimed.from_number == recruiter.line:
+        # The leg showed the line as caller ID; the parent's status callback names the
+        # caller and, seeing this unanswered leg, counts the miss.
+        return Outcome.WAITING
+    parent = replace(parent, from_number=claimed.from_number)
+    caller = caller_number(claimed.from_number, region)
+    return await _miss(
+        session, call=parent, recruiter_id=recruiter.id, caller=caller, policy=policy
+    )

@@ -1,0 +1,180 @@
+"""The /twilio/voice/* webhooks: parse the signed form, call one domain function, answer.
+
+The flow, as Twilio runs it: `incoming` dials the recruiter's mobile; `screen` runs on
+the recruiter's leg and only a key press bridges; the Dial action (`dial`) decides
+taken or missed on `DialBridged`; a missed call gets the voicemail `<Record>`, whose
+`recording` and `transcription` callbacks attach it. `status` keeps the call log and
+sees misses of lines handled elsewhere (observe mode); `fallback` needs no database.
+"""
+
+import logging
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+
+from app import forwarding, voicemails
+from app.calls import INBOUND, StatusReport
+from app.deps import RuntimeDep, SessionDep
+from app.errors import InvalidInput
+from app.metrics import WEBHOOKS
+from app.obligations import CallFacts
+from app.phones import mask
+from app.twilio import twiml
+from app.twilio.webhooks import TwilioParams, TwilioParamsDep
+from app.voicemails import RecordingReport, TranscriptReport
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+_SID_MAX = 64
+_NUMBER_MAX = 128
+_NAME_MAX = 120
+_STATUS_MAX = 24
+_DIRECTION_MAX = 32
+
+
+@router.post(twiml.INCOMING)
+async def incoming(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    call = _call(params, runtime.clock.now())
+    recruiter = await forwarding.on_incoming(session, call=call)
+    if recruiter is None:
+        log.info(
+            "call %s to %s: no active recruiter has that line", call.call_sid, mask(call.to_number)
+        )
+        return _answer("incoming", forwarding.Outcome.UNKNOWN_LINE, runtime.twiml.out_of_service)
+    document = runtime.twiml.forward(mobile=recruiter.mobile, recruiter_id=recruiter.id)
+    return _answer("incoming", forwarding.Outcome.FORWARDED, document)
+
+
+@router.post(twiml.SCREEN)
+async def screen(_: TwilioParamsDep, runtime: RuntimeDep) -> Response:
+    return _answer("screen", "prompted", runtime.twiml.screen)
+
+
+@router.post(twiml.SCREEN_CHOICE)
+async def screen_choice(params: TwilioParamsDep, runtime: RuntimeDep) -> Response:
+    if params.get("Digits") == twiml.ACCEPT_DIGIT:
+        return _answer("screen_choice", "accepted", runtime.twiml.connect)
+    return _answer("screen_choice", "declined", runtime.twiml.hang_up)
+
+
+@router.post(twiml.DIAL_RESULT)
+async def dial_result(
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+) -> Response:
+    bridged = params.require("DialBridged") == "true"
+    outcome = await forwarding.on_dial_result(
+        session,
+        call=_call(params, runtime.clock.now()),
+        recruiter_id=_recruiter_id(request),
+        bridged=bridged,
+        region=runtime.settings.default_region,
+        policy=runtime.policy,
+    )
+    return _answer("dial", outcome, runtime.twiml.hang_up if bridged else runtime.twiml.voicemail)
+
+
+@router.post(twiml.RECORDED)
+async def recorded(_: TwilioParamsDep, runtime: RuntimeDep) -> Response:
+    # The recording callbacks attach the voicemail; this only ends the call.
+    return _answer("recorded", "done", runtime.twiml.goodbye)
+
+
+@router.post(twiml.RECORDING)
+async def recording(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    report = RecordingReport(
+        call_sid=_sid(params, "CallSid"),
+        recording_sid=_sid(params, "RecordingSid"),
+        status=params.require("RecordingStatus"),
+        url=params.get("RecordingUrl") or None,
+        duration_seconds=params.integer("RecordingDuration"),
+        error_code=params.get("ErrorCode") or None,
+        at=runtime.clock.now(),
+    )
+    outcome = await voicemails.on_recording(
+        session, report=report, region=runtime.settings.default_region, policy=runtime.policy
+    )
+    return _done("recording", outcome)
+
+
+@router.post(twiml.TRANSCRIPTION)
+async def transcription(
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    report = TranscriptReport(
+        call_sid=_sid(params, "CallSid"),
+        recording_sid=_sid(params, "RecordingSid"),
+        status=params.require("TranscriptionStatus"),
+        text=params.get("TranscriptionText"),
+        recording_url=params.get("RecordingUrl") or None,
+        at=runtime.clock.now(),
+    )
+    outcome = await voicemails.on_transcript(
+        session, report=report, region=runtime.settings.default_region, policy=runtime.policy
+    )
+    return _done("transcription", outcome)
+
+
+@router.post(twiml.STATUS)
+async def status(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    params.require("CallStatus")
+    report = StatusReport(
+        call=_call(params, runtime.clock.now()),
+        sequence_number=params.integer("SequenceNumber"),
+        duration_seconds=params.integer("CallDuration"),
+    )
+    outcome = await forwarding.on_status(
+        session, report=report, region=runtime.settings.default_region, policy=runtime.policy
+    )
+    return _done("status", outcome)
+
+
+@router.post(twiml.FALLBACK)
+async def fallback(params: TwilioParamsDep, runtime: RuntimeDep) -> Response:
+    # No database here: this runs when the primary handler failed, perhaps for want of one.
+    log.warning(
+        "fallback answered call %s (Twilio error %s)",
+        params.get("CallSid"),
+        params.get("ErrorCode"),
+    )
+    return _answer("fallback", "voicemail", runtime.twiml.voicemail)
+
+
+def _call(params: TwilioParams, at: datetime) -> CallFacts:
+    """The call a webhook speaks about, clipped to what the call log holds."""
+    return CallFacts(
+        call_sid=_sid(params, "CallSid"),
+        direction=params.get("Direction", "")[:_DIRECTION_MAX] or INBOUND,
+        from_number=params.get("From", "")[:_NUMBER_MAX],
+        to_number=params.get("To", "")[:_NUMBER_MAX],
+        status=params.get("CallStatus", "")[:_STATUS_MAX] or "ringing",
+        at=at,
+        parent_call_sid=params.get("ParentCallSid", "")[:_SID_MAX] or None,
+        caller_name=params.get("CallerName", "")[:_NAME_MAX] or None,
+    )
+
+
+def _sid(params: TwilioParams, name: str) -> str:
+    value = params.require(name)
+    if len(value) > _SID_MAX:
+        log.warning("webhook %s has an overlong %s", params.path, name)
+        raise InvalidInput(f"the field {name} is longer than {_SID_MAX} characters")
+    return value
+
+
+def _recruiter_id(request: Request) -> int:
+    """The recruiter named in the signed action URL we handed Twilio."""
+    try:
+        return int(request.query_params["recruiter"])
+    except (KeyError, ValueError):
+        log.warning("webhook %s lacks the query parameter recruiter", request.url.path)
+        raise InvalidInput("the query parameter recruiter is required") from None
+
+
+def _answer(kind: str, outcome: str, document: str) -> Response:
+    WEBHOOKS.labels(f"voice_{kind}", outcome).inc()
+    return Response(document, media_type="text/xml")
+
+
+def _done(kind: str, outcome: str) -> Response:
+    WEBHOOKS.labels(f"voice_{kind}", outcome).inc()
+    return Response(status_code=204)
