@@ -22,13 +22,18 @@ test: $(STAMP)
 
 ## lint: ruff and mypy --strict
 lint: $(STAMP)
-	$(BIN)/ruff check app migrations tests
-	$(BIN)/ruff format --check app migrations tests
+	$(BIN)/ruff check app migrations tests bench
+	$(BIN)/ruff format --check app migrations tests bench
 	$(BIN)/mypy
 
+## bench: the benchmarks (real server on the local PostgreSQL, wrk from Debian's packages)
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench
+
 format: $(STAMP)
-	$(BIN)/ruff check --fix app migrations tests
-	$(BIN)/ruff format app migrations tests
+	$(BIN)/ruff check --fix app migrations tests bench
+	$(BIN)/ruff format app migrations tests bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

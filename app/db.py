@@ -45,7 +45,9 @@ def _engine_options(database_url: str, overrides: dict[str, Any]) -> dict[str, A
     if not is_sqlite(database_url):
         options["connect_args"] = {"connect_timeout": _PG_CONNECT_TIMEOUT_S}
         if "poolclass" not in overrides:
-            options |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 10}
+            # Room for the concurrency of one process: an overflow connection is opened and
+            # closed per use, which costs PostgreSQL a backend fork each time.
+            options |= {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
     return options | overrides
 
 

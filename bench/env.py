@@ -45,20 +45,29 @@ def free_port() -> int:
 
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "CALLPLEDGE_"))}
-    return env | {
-        "DATABASE_URL": database_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "API_TOKENS": API_TOKEN,
-        "SMS_BACKEND": "console",
-    } | extra
+    return (
+        env
+        | {
+            "DATABASE_URL": database_url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "API_TOKENS": API_TOKEN,
+            "SMS_BACKEND": "console",
+        }
+        | extra
+    )
 
 
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
     url: str
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mib(self) -> float:
         """The server process's peak resident set (VmHWM), in MiB."""
@@ -74,8 +83,10 @@ def running_server(database_url: str, *args: str, **env: str) -> Iterator[Server
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port), "--no-worker", *args],
-        cwd=ROOT, env=service_env(database_url, **env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=service_env(database_url, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,182 @@
+"""Webhook ingest: signed Dial-action "missed" webhooks from distinct callers, against the floor.
+
+wrk (Debian's package) replays pre-signed requests at concurrency 16 for 20 s; the same
+server's /healthz is the floor. The server is the real `callpledge serve` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+from twilio.request_validator import RequestValidator
+
+from app.migrate import upgrade
+from bench.env import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_BASE_URL,
+    Server,
+    conninfo,
+    fresh_database,
+    running_server,
+)
+
+HERE = Path(__file__).resolve().parent
+DIAL_PATH = "/twilio/voice/dial?recruiter=1"
+LINE = "+15005550006"
+THREADS = 1
+CONNECTIONS = 16
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    non2xx: int
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    wrapped: int
+    cpu_ms_per_request: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass
+class IngestFigures:
+    floor: WrkResult
+    ingest: WrkResult
+    persisted: int
+    peak_rss_mib: float
+
+
+def signed_requests(count: int, folder: Path) -> Path:
+    """`count` Dial-action webhooks from distinct callers, each signed as Twilio signs."""
+    validator = RequestValidator(AUTH_TOKEN)
+    url = PUBLIC_BASE_URL + DIAL_PATH
+    path = folder / "requests.tsv"
+    with path.open("w") as out:
+        for n in range(count):
+            form = {
+                "AccountSid": ACCOUNT_SID,
+                "ApiVersion": "2010-04-01",
+                "CallSid": f"CA{n:032x}",
+                "CallStatus": "in-progress",
+                "Direction": "inbound",
+                "From": f"+1212{n:07d}",
+                "To": LINE,
+                "DialCallStatus": "no-answer",
+                "DialBridged": "false",
+            }
+            out.write(f"{validator.compute_signature(url, form)}\t{urlencode(form)}\n")
+    return path
+
+
+def wrk(server: Server, path: str, script: Path, seconds: int, env: dict[str, str]) -> WrkResult:
+    """Run wrk against `server`; add the server's CPU time per request to its figures."""
+    cpu_before = server.cpu_seconds()
+    result = _wrk(f"{server.url}{path}", script, seconds, env)
+    result.cpu_ms_per_request = (server.cpu_seconds() - cpu_before) * 1000 / result.requests
+    return result
+
+
+def _wrk(url: str, script: Path, seconds: int, env: dict[str, str]) -> WrkResult:
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, env=os.environ | env
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    return WrkResult(**json.loads(line.removeprefix("BENCH ")))
+
+
+def seed_recruiter(database_url: str) -> None:
+    now = datetime.now(UTC)
+    with psycopg.connect(conninfo(database_url)) as connection:
+        connection.execute(
+            "INSERT INTO recruiters (id, name, mobile, line, timezone, active, created_at, "
+            "updated_at) VALUES (1, 'Bench', '+14155550100', %s, 'UTC', true, %s, %s)",
+            (LINE, now, now),
+        )
+        connection.execute("SELECT setval('recruiters_id_seq', 1)")
+
+
+def persisted(database_url: str) -> int:
+    with psycopg.connect(conninfo(database_url)) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM calls WHERE missed_at IS NOT NULL"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def run(seconds: int = 20, requests: int = 120_000) -> IngestFigures:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    database_url = fresh_database("callpledge_bench_ingest")
+    upgrade(database_url)
+    seed_recruiter(database_url)
+    with tempfile.TemporaryDirectory() as folder:
+        requests_file = signed_requests(requests, Path(folder))
+        with running_server(database_url) as server:
+            floor = wrk(server, "/healthz", HERE / "floor.lua", seconds, {})
+            ingest = wrk(
+                server,
+                "",
+                HERE / "ingest.lua",
+                seconds,
+                {
+                    "BENCH_PATH": DIAL_PATH,
+                    "BENCH_FILE": str(requests_file),
+                    "BENCH_THREADS": str(THREADS),
+                },
+            )
+            rss = server.peak_rss_mib()
+    return IngestFigures(floor, ingest, persisted(database_url), rss)
+
+
+def report(figures: IngestFigures) -> list[str]:
+    floor, ingest = figures.floor, figures.ingest
+    share = ingest.per_second / floor.per_second
+    lines = [
+        f"Webhook ingest (wrk, {CONNECTIONS} connections, {ingest.seconds:.0f} s, PostgreSQL)",
+        f"{'':24} {'req/s':>8} {'p50':>8} {'p99':>8} {'non-2xx':>8} {'errors':>7} "
+        f"{'server CPU/req':>14}",
+    ]
+    for name, result in (("floor: GET /healthz", floor), ("Dial action, missed", ingest)):
+        lines.append(
+            f"{name:24} {result.per_second:>8.0f} {result.p50_ms:>6.2f}ms "
+            f"{result.p99_ms:>6.2f}ms {result.non2xx:>8} {result.socket_errors:>7} "
+            f"{result.cpu_ms_per_request:>12.3f}ms"
+        )
+    lines.append(
+        f"ingest / floor: {share:.0%} (target >= 30 %, moonshot 40 %); "
+        f"p99 target <= 50 ms; misses persisted: {figures.persisted:,} of "
+        f"{ingest.requests - ingest.non2xx:,} answered 2xx"
+        + (f"; request file wrapped {ingest.wrapped}x" if ingest.wrapped else "")
+    )
+    lines.append(f"server peak RSS during the run: {figures.peak_rss_mib:.0f} MiB")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(report(run())))
