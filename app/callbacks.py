@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import DIAL_LEG, TERMINAL, UNANSWERED
 from app.metrics import OBLIGATIONS_CLOSED
-from app.models import Call, CloseReason, Obligation, Recruiter
+from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 from app.nudges import NudgePolicy
-from app.obligations import CallFacts, claim_call, close, open_for, record_attempt, recruiter_actor
+from app.obligations import CallFacts, claim_call, close, record_attempt, recruiter_actor
 from app.phones import caller_number
 from app.softphone import SCHEMES
 
@@ -57,7 +57,7 @@ async def settle(
     claimed = await claim_call(session, call=replace(leg, recruiter_id=recruiter.id))
     if claimed.obligation_id is not None:
         return Settled.REPEATED
-    obligation = await open_for(session, recruiter_id=recruiter.id, caller=callee)
+    obligation = await _returned_by(session, call_id=claimed.id, recruiter=recruiter, callee=callee)
     if obligation is None:
         return Settled.NOT_OWED
     await session.execute(
@@ -65,7 +65,13 @@ async def settle(
         .where(Call.id == claimed.id)
         .values(obligation_id=obligation.id, updated_at=leg.at)
     )
-    actor = recruiter_actor(recruiter.id)
+    return await _close_or_attempt(session, obligation=obligation, leg=leg, policy=policy)
+
+
+async def _close_or_attempt(
+    session: AsyncSession, *, obligation: Obligation, leg: CallFacts, policy: NudgePolicy
+) -> Settled:
+    actor = recruiter_actor(obligation.recruiter_id)
     if leg.status in UNANSWERED:
         await record_attempt(
             session,
@@ -84,6 +90,27 @@ async def settle(
     )
     OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return Settled.CLOSED
+
+
+async def _returned_by(
+    session: AsyncSession, *, call_id: int, recruiter: Recruiter, callee: str
+) -> Obligation | None:
+    """The open obligation (locked) that a call returns: for its callee, opened before the
+    call was first seen. A late repeat of a report of an earlier call, made before the
+    caller's miss, must not close the obligation that miss opened."""
+    first_seen = select(Call.started_at).where(Call.id == call_id).scalar_subquery()
+    statement = (
+        select(Obligation)
+        .where(
+            Obligation.recruiter_id == recruiter.id,
+            Obligation.caller == callee,
+            Obligation.status == ObligationStatus.OPEN,
+            Obligation.opened_at <= first_seen,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def on_reported_call(
@@ -133,6 +160,13 @@ async def on_dial_action(
         parent_call_sid=parent.call_sid,
     )
     return await settle(session, leg=leg, recruiter=recruiter, region=region, policy=policy)
+
+
+def attempt_noted(settled: Settled, dial_status: str) -> bool:
+    """Whether a Dial action's call went unanswered and is on the timeline as an attempt (put
+    there by this report, or by the leg's status callback that came first)."""
+    noted = settled in (Settled.ATTEMPT, Settled.REPEATED)
+    return noted and dial_status not in DIAL_CONNECTED
 
 
 async def _started_for(session: AsyncSession, parent_call_sid: str) -> int | None:

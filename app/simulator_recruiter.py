@@ -19,7 +19,7 @@ from app.simulator import (
     new_sid,
 )
 from app.twilio.messaging import INCOMING as SMS_INCOMING
-from app.twilio.twiml import OUTBOUND
+from app.twilio.twiml import OUTBOUND, STATUS, connect_path
 
 _KEY = {RecruiterDoes.ACCEPTS: "1", RecruiterDoes.DECLINES: "9"}
 _PLACED_CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -107,6 +107,16 @@ class RecruiterPhone:
             final = params | {"CallStatus": "completed", "CallDuration": "60"}
             await self.twilio.notify(record, Request(app_status_callback, final))
         return record
+
+    def placed_for(self, *, outbox_id: int, mobile: str, line: str) -> PlacedCall:
+        """The call the worker places for click-to-call item `outbox_id`, as it asks Twilio."""
+        return PlacedCall(
+            sid=new_sid("CA"),
+            to=mobile,
+            from_number=line,
+            url=self.twilio.url(connect_path(outbox_id)),
+            status_callback=self.twilio.url(STATUS),
+        )
 
     async def take_placed_call(
         self,

@@ -193,11 +193,10 @@ async def callback_result(
         region=runtime.settings.default_region,
         policy=runtime.policy,
     )
-    # The leg's status callback may have noted the attempt first; the recruiter hears it anyway.
-    noted = settled in (callbacks.Settled.ATTEMPT, callbacks.Settled.REPEATED)
-    unanswered = noted and dial_status not in callbacks.DIAL_CONNECTED
-    document = runtime.twiml.no_answer_noted if unanswered else runtime.twiml.hang_up
-    return _answer("callback", settled, document)
+    noted = callbacks.attempt_noted(settled, dial_status)
+    return _answer(
+        "callback", settled, runtime.twiml.no_answer_noted if noted else runtime.twiml.hang_up
+    )
 
 
 @router.post(twiml.FALLBACK)

@@ -40,6 +40,11 @@ NOTHING_TO_CALL = "This callback was closed in the meantime, so there is nobody 
 NO_ANSWER_NOTED = "No answer. Your attempt is noted. Goodbye."
 
 
+def connect_path(outbox_id: int) -> str:
+    """The path of the TwiML a click-to-call's first leg runs once the recruiter picks up."""
+    return f"{CONNECT}?outbox={outbox_id}"
+
+
 class VoiceTwiml:
     """The TwiML documents of the forward flow for one service's settings."""
 

@@ -5,10 +5,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from app.clock import ManualClock
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
-from app.simulator import new_sid
+from app.simulator import CallScript, TwilioSimulator, new_sid
 from app.twilio import twiml
 from app.worker import Worker
 from tests.conftest import Webhook
@@ -223,3 +224,45 @@ async def test_a_softphone_calls_own_status_is_never_a_miss(
 
     assert db.count(Obligation) == 0
     assert db.one(Call).recruiter_id == recruiter.id
+
+
+async def test_a_late_repeat_of_an_earlier_calls_report_does_not_close_a_newer_obligation(
+    webhook: Webhook,
+    twilio: TwilioSimulator,
+    recruiter: Recruiter,
+    db: TestDatabase,
+    clock: ManualClock,
+) -> None:
+    earlier = reported(recruiter, "completed")  # a call to CALLER, owed nothing yet
+    await webhook(twiml.STATUS, earlier)
+    clock.advance(timedelta(hours=1))
+    await twilio.call(CallScript(caller=CALLER, line=recruiter.line))  # now CALLER is missed
+
+    await webhook(twiml.STATUS, earlier)  # Twilio delivers the old report again
+
+    assert db.one(Obligation).status is ObligationStatus.OPEN
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_callbacks_and_attempts_are_counted_in_the_metrics(
+    webhook: Webhook, twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase
+) -> None:
+    status = "callpledge_webhooks_total"
+    before = [
+        sample(status, kind="voice_status", outcome="attempt"),
+        sample(status, kind="voice_status", outcome="callback"),
+        sample("callpledge_obligations_closed_total", reason="callback"),
+    ]
+    await twilio.call(CallScript(caller=CALLER, line=recruiter.line))
+    await webhook(twiml.STATUS, reported(recruiter, "busy"))
+    await webhook(twiml.STATUS, reported(recruiter, "completed"))
+
+    after = [
+        sample(status, kind="voice_status", outcome="attempt"),
+        sample(status, kind="voice_status", outcome="callback"),
+        sample("callpledge_obligations_closed_total", reason="callback"),
+    ]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]

@@ -19,14 +19,13 @@ from app.models import (
 )
 from app.segments import segments
 from app.simulator import RecruiterDoes
-from app.simulator_recruiter import PlacedCall, RecruiterPhone
+from app.simulator_recruiter import RecruiterPhone
 from app.sms_commands import HELP
 from app.twilio import messaging
-from app.worker import Worker
+from tests.conftest import Webhook
 from tests.loop.conftest import fresh, timeline
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_obligation, make_recruiter
-from tests.support.fake_twilio import FakeTwilio
 
 HOUR = timedelta(hours=1)
 
@@ -168,22 +167,19 @@ async def test_a_snooze_that_cannot_be_read_explains_and_changes_nothing(
 
 
 async def test_call_queues_a_click_to_call_that_runs_to_a_close(
-    phone: RecruiterPhone,
-    recruiter: Recruiter,
-    owed: Obligation,
-    db: TestDatabase,
-    worker: Worker,
-    fake_twilio: FakeTwilio,
+    phone: RecruiterPhone, recruiter: Recruiter, owed: Obligation, db: TestDatabase
 ) -> None:
     reply = await reply_to(phone, recruiter, f"call #{owed.id}")
 
     assert reply == "Calling you now: answer and press 1 to be put through to +44 7700 900123."
     item = db.one(OutboxItem, OutboxItem.kind == OutboxKind.CALL)
-    assert (item.to_number, item.call_target) == (recruiter.mobile, owed.caller)
+    assert (item.to_number, item.from_number, item.call_target) == (
+        recruiter.mobile,
+        recruiter.line,
+        owed.caller,
+    )
     assert timeline(db, owed)[-1] == ("call_requested", f"recruiter:{recruiter.id}")
-    await worker.run_once()
-    [call] = fake_twilio.calls
-    placed = PlacedCall(sid=call["sid"], to=call["to"], from_number=call["from"], url=call["url"])
+    placed = phone.placed_for(outbox_id=item.id, mobile=item.to_number, line=recruiter.line)
     await phone.take_placed_call(placed, recruiter=RecruiterDoes.ACCEPTS)
     assert fresh(db, owed).close_reason is CloseReason.CALLBACK
 
@@ -332,4 +328,14 @@ async def test_an_unsigned_sms_is_refused_and_does_nothing(
     response = await client.post(messaging.INCOMING, data=form)
 
     assert response.status_code == 403
+    assert db.count(InboundMessage) == 0 and fresh(db, owed).status is ObligationStatus.OPEN
+
+
+async def test_a_signed_sms_without_a_message_sid_is_a_422_and_does_nothing(
+    webhook: Webhook, recruiter: Recruiter, owed: Obligation, db: TestDatabase
+) -> None:
+    form = {"From": recruiter.mobile, "To": recruiter.line, "Body": f"DONE {owed.id}"}
+    response = await webhook(messaging.INCOMING, form)
+
+    assert response.status_code == 422 and "MessageSid" in response.json()["detail"]
     assert db.count(InboundMessage) == 0 and fresh(db, owed).status is ObligationStatus.OPEN
