@@ -56,8 +56,8 @@ async def log_status(session: AsyncSession, *, report: StatusReport) -> LoggedCa
         "sequence_number": report.sequence_number,
         "duration_seconds": report.duration_seconds,
         "at": call.at,
-        # An inbound call's row names the recruiter whose line it rang.
-        "line": call.to_number if call.direction == INBOUND else None,
+        # A call's row names the recruiter whose line it rang, or whose line calls out.
+        "line": call.to_number if call.direction == INBOUND else call.from_number,
     }
     statement = _statements(_dialect(session)).log_status
     row = (await session.execute(statement, values_for(values))).one()

@@ -1,7 +1,9 @@
 """Click-to-call: queue a call that rings the recruiter, then bridges them to the caller.
 
-The worker places the call (to the recruiter's mobile, from their line); the TwiML of its
-legs screens the recruiter's answer before the caller is dialled.
+The worker places the call (to the recruiter's mobile, from their line, with the outbox id
+in its URL); `/twilio/voice/connect` screens the recruiter's answer like the forward flow
+and only a key press dials the caller, with the line as caller ID. How that leg ends
+closes the obligation or records an attempt, as any callback does (`app.callbacks`).
 """
 
 from dataclasses import dataclass
@@ -12,9 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import Conflict
-from app.models import Obligation, ObligationEvent, ObligationStatus, OutboxKind, Recruiter
+from app.models import (
+    Obligation,
+    ObligationEvent,
+    ObligationStatus,
+    OutboxItem,
+    OutboxKind,
+    OutboxObligation,
+    Recruiter,
+)
 from app.obligations import EventKind, add_event
 from app.outbox import enqueue
+from app.phones import for_people
 
 PURPOSE = "click_to_call"
 
@@ -26,6 +37,53 @@ class CallRequest:
     obligation_id: int
     requested_at: datetime
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom a click-to-call dials once the recruiter accepts, and from which line."""
+
+    obligation_id: int
+    caller: str
+    caller_name: str | None
+    line: str
+
+    def prompt(self) -> str:
+        """What the recruiter hears when they pick up."""
+        return f"Callpledge. Press 1 to call back {self._who()} now."
+
+    def announcement(self) -> str:
+        return f"Calling {self._who()}."
+
+    def _who(self) -> str:
+        number = spoken(self.caller)
+        return f"{self.caller_name}, on {number}" if self.caller_name else number
+
+
+def spoken(number: str) -> str:
+    """A number as a voice should read it: `plus 4 4, 7 7 0 0, ...`, not "seven thousand"."""
+    groups = for_people(number).replace("-", " ").split()
+    return ", ".join(" ".join("plus" if c == "+" else c for c in group) for group in groups)
+
+
+async def target_of(session: AsyncSession, *, outbox_id: int) -> Target | None:
+    """What click-to-call item `outbox_id` dials; None once its obligation has closed."""
+    row = (
+        await session.execute(
+            select(Obligation.id, Obligation.caller, Obligation.caller_name, Recruiter.line)
+            .join(OutboxObligation, OutboxObligation.obligation_id == Obligation.id)
+            .join(OutboxItem, OutboxItem.id == OutboxObligation.outbox_id)
+            .join(Recruiter, Recruiter.id == Obligation.recruiter_id)
+            .where(
+                OutboxItem.id == outbox_id,
+                OutboxItem.kind == OutboxKind.CALL,
+                OutboxItem.purpose == PURPOSE,
+                Obligation.status == ObligationStatus.OPEN,
+                Obligation.caller.is_not(None),
+            )
+        )
+    ).first()
+    return Target(row.id, row.caller, row.caller_name, row.line) if row else None
 
 
 async def request_call(

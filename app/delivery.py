@@ -39,6 +39,7 @@ _RANK = {
 # Delivery errors that mean the recipient will not get SMS until someone acts: STOP (21610),
 # a number that is not a mobile or does not exist (21211, 21614, 30005, 30006), blocked (30004).
 PERMANENT_DELIVERY_CODES = frozenset({21610, 21211, 21614, 30004, 30005, 30006})
+UNSUBSCRIBED = 21610
 
 
 async def record_delivery(
@@ -136,6 +137,27 @@ async def clear_flags(
             .where(Obligation.id.in_(await linked_obligations(session, outbox_id)))
             .values(sms_error_code=None, updated_at=at)
         )
+
+
+def opted_out(recruiter: Recruiter, *, at: datetime) -> None:
+    """The recruiter texted STOP to a line: Twilio refuses SMS to them until they text START."""
+    recruiter.sms_blocked_at = recruiter.sms_blocked_at or at
+    recruiter.sms_error_code = UNSUBSCRIBED
+    recruiter.updated_at = at
+
+
+async def opted_in(session: AsyncSession, *, recruiter: Recruiter, at: datetime) -> None:
+    """The recruiter texted START from their mobile: it takes SMS again, so its flags go."""
+    recruiter.sms_blocked_at, recruiter.sms_error_code = None, None
+    recruiter.updated_at = at
+    await session.execute(
+        update(Obligation)
+        .where(
+            Obligation.recruiter_id == recruiter.id,
+            Obligation.sms_error_code == UNSUBSCRIBED,
+        )
+        .values(sms_error_code=None, updated_at=at)
+    )
 
 
 async def linked_obligations(session: AsyncSession, outbox_id: int) -> list[int]:

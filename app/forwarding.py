@@ -2,6 +2,7 @@
 
 A miss counts once per parent CallSid, whichever webhook reports it first: the Dial
 action, the call's own status callback, or (observe mode) the status of its dial leg.
+Any other outbound call that ends may be a recruiter calling back (`app.callbacks`).
 """
 
 from dataclasses import replace
@@ -9,6 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import callbacks
 from app.calls import (
     DIAL_LEG,
     INBOUND,
@@ -25,6 +27,7 @@ from app.nudges import NudgePolicy
 from app.obligations import TWILIO, CallFacts, claim_call, close, open_for, record_miss
 from app.phones import caller_number
 from app.recruiters import active_by_line, active_by_mobile
+from app.softphone import identity_of
 
 
 class Outcome(StrEnum):
@@ -102,17 +105,21 @@ async def _close_answered(
 
 async def on_status(
     session: AsyncSession, *, report: StatusReport, region: str, policy: NudgePolicy
-) -> Outcome:
-    """Log the status; a call or dial leg that ended unanswered is a miss (observe mode)."""
+) -> Outcome | callbacks.Settled:
+    """Log the status; a call or dial leg that ended unanswered is a miss (observe mode), and
+    an outbound call that ended may be a callback."""
     logged = await log_status(session, report=report)
-    direction = report.call.direction
-    if direction == INBOUND:
+    call = report.call
+    if call.direction == INBOUND:
+        if identity_of(call.from_number) is not None:
+            return Outcome.LOGGED  # a softphone calling out: its dialled leg is what counts
         return await _inbound_status(
             session, report=report, logged=logged, region=region, policy=policy
         )
-    if direction == DIAL_LEG:
-        return await _dial_leg_status(session, report=report, region=region, policy=policy)
-    # Outbound calls (a recruiter calling back) are only logged here.
+    if call.direction.startswith("outbound") and call.status in TERMINAL:
+        return await _outbound_ended(
+            session, call=call, logged=logged, region=region, policy=policy
+        )
     return Outcome.LOGGED
 
 
@@ -139,15 +146,26 @@ async def _inbound_status(
     )
 
 
+async def _outbound_ended(
+    session: AsyncSession, *, call: CallFacts, logged: LoggedCall, region: str, policy: NudgePolicy
+) -> Outcome | callbacks.Settled:
+    """A dial leg to a recruiter's mobile is the forward flow's; other calls may be callbacks."""
+    if call.direction == DIAL_LEG:
+        recruiter = await active_by_mobile(session, call.to_number)
+        if recruiter is not None:
+            return await _dial_leg_status(
+                session, leg=call, recruiter=recruiter, region=region, policy=policy
+            )
+    return await callbacks.on_reported_call(
+        session, call=call, recruiter_id=logged.recruiter_id, region=region, policy=policy
+    )
+
+
 async def _dial_leg_status(
-    session: AsyncSession, *, report: StatusReport, region: str, policy: NudgePolicy
+    session: AsyncSession, *, leg: CallFacts, recruiter: Recruiter, region: str, policy: NudgePolicy
 ) -> Outcome:
     """A leg from a line to the recruiter's mobile that went unanswered: its parent is missed."""
-    leg = report.call
     if leg.parent_call_sid is None or leg.status not in UNANSWERED:
-        return Outcome.LOGGED
-    recruiter = await active_by_mobile(session, leg.to_number)
-    if recruiter is None:
         return Outcome.LOGGED
     # Until the parent's own webhooks arrive, all we know of it is this leg's caller ID.
     parent = replace(

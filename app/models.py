@@ -290,6 +290,8 @@ class InboundMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     recruiter_id: Mapped[int | None] = mapped_column(ForeignKey("recruiters.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
+    # The TwiML reply's text (None: no reply), so a retried delivery gets the same answer.
+    reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
 
 

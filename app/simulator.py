@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from app.config import DEMO_ACCOUNT_SID
 from app.twilio.twiml import FALLBACK, INCOMING, STATUS
 
-_API_VERSION = "2010-04-01"
+API_VERSION = "2010-04-01"
 _TRANSCRIBABLE_SECONDS = range(2, 121)
 
 
@@ -183,7 +183,7 @@ class TwilioSimulator:
     def _call_params(self, script: CallScript, call_sid: str) -> dict[str, str]:
         params = {
             "AccountSid": self.account_sid,
-            "ApiVersion": _API_VERSION,
+            "ApiVersion": API_VERSION,
             "CallSid": call_sid,
             "From": script.caller,
             "To": script.line,
@@ -252,7 +252,7 @@ class _Call:
             "DialCallDuration": "42" if bridged else "0",
             "DialBridged": "true" if bridged else "false",
         }
-        return await self.twilio.fetch(self.record, Request(_action(dial), result))
+        return await self.twilio.fetch(self.record, Request(action_of(dial), result))
 
     async def _ring(self, number: ET.Element, leg_sid: str) -> tuple[str, bool]:
         """The recruiter's leg: (DialCallStatus, bridged)."""
@@ -285,7 +285,7 @@ class _Call:
                     return False
                 self.record.recruiter_heard += [say.text or "" for say in verb.iter("Say")]
                 if verb.tag == "Gather" and digit is not None:
-                    request = Request(_action(verb), leg | {"Digits": digit})
+                    request = Request(action_of(verb), leg | {"Digits": digit})
                     answer = await self.twilio.fetch(self.record, request)
                     break
                 if verb.tag not in ("Say", "Gather", "Pause"):
@@ -297,7 +297,7 @@ class _Call:
 
     async def _record(self, record_verb: ET.Element) -> None:
         """The caller leaves a message (or hangs up first); then Twilio's callbacks."""
-        action = _action(record_verb)
+        action = action_of(record_verb)
         if self.script.message is None:
             return
         max_length = int(record_verb.get("maxLength", "3600"))
@@ -305,7 +305,7 @@ class _Call:
         recording_sid = new_sid("RE")
         self.record.recording_sid = recording_sid
         recording_url = (
-            f"https://api.twilio.com/{_API_VERSION}/Accounts/"
+            f"https://api.twilio.com/{API_VERSION}/Accounts/"
             f"{self.twilio.account_sid}/Recordings/{recording_sid}"
         )
         recording = {"RecordingSid": recording_sid, "RecordingUrl": recording_url}
@@ -356,7 +356,8 @@ class _Call:
         await self.twilio.notify(self.record, Request(callback, params))
 
 
-def _action(verb: ET.Element) -> str:
+def action_of(verb: ET.Element) -> str:
+    """The URL a `<Dial>`, `<Gather>` or `<Record>` reports to; FlowError if it names none."""
     action = verb.get("action")
     if not action:
         # Without an action Twilio requests the current document again: the flow loops.

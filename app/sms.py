@@ -1,17 +1,51 @@
-"""/twilio/sms/* routes: delivery reports of the SMS the worker sends."""
+"""/twilio/sms/* routes: SMS to a line (commands, relays), and delivery reports of SMS sent."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app.delivery import record_delivery
-from app.deps import ClockDep, SessionDep
+from app.deps import ClockDep, RuntimeDep, SessionDep
+from app.errors import InvalidInput
+from app.inbound_sms import IncomingSms, on_incoming
+from app.metrics import WEBHOOKS
+from app.twilio import messaging
 from app.twilio.webhooks import TwilioParamsDep
 
 router = APIRouter(prefix="/twilio/sms", tags=["twilio"])
+_SID_MAX = 64
+_NUMBER_MAX = 128
 
 
-@router.post("/status", status_code=204, summary="Delivery report of an SMS the service sent")
+@router.post(
+    messaging.INCOMING.removeprefix(router.prefix),
+    summary="An SMS to a line: a recruiter's command (TwiML reply), or a text to relay",
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {}}}},
+)
+async def sms_incoming(
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    message_sid = params.require("MessageSid")
+    if len(message_sid) > _SID_MAX:
+        raise InvalidInput(f"the field MessageSid is longer than {_SID_MAX} characters")
+    sms = IncomingSms(
+        message_sid=message_sid,
+        from_number=params.get("From", "")[:_NUMBER_MAX],
+        to_number=params.get("To", "")[:_NUMBER_MAX],
+        body=params.get("Body", ""),
+        at=runtime.clock.now(),
+    )
+    handled = await on_incoming(session, sms=sms, settings=runtime.settings)
+    WEBHOOKS.labels("sms_incoming", handled.kind).inc()
+    return Response(messaging.reply(handled.reply), media_type="text/xml")
+
+
+@router.post(
+    messaging.STATUS.removeprefix(router.prefix),
+    status_code=204,
+    summary="Delivery report of an SMS the service sent",
+)
 async def sms_status(
     params: TwilioParamsDep,
     session: SessionDep,

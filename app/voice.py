@@ -5,6 +5,10 @@ the recruiter's leg and only a key press bridges; the Dial action (`dial`) decid
 taken or missed on `DialBridged`; a missed call gets the voicemail `<Record>`, whose
 `recording` and `transcription` callbacks attach it. `status` keeps the call log and
 sees misses of lines handled elsewhere (observe mode); `fallback` needs no database.
+
+Calls a recruiter makes: `outbound` dials for their softphone, `connect` screens their
+leg of a click-to-call and dials the caller; each such Dial reports to `callback` (its
+action) and to `status` (its leg), and either report settles the callback.
 """
 
 import logging
@@ -12,7 +16,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 
-from app import forwarding, voicemails
+from app import callbacks, clicktocall, forwarding, softphone, voicemails
 from app.calls import INBOUND, StatusReport
 from app.deps import RuntimeDep, SessionDep
 from app.errors import InvalidInput
@@ -65,7 +69,7 @@ async def dial_result(
     outcome = await forwarding.on_dial_result(
         session,
         call=_call(params, runtime.clock.now()),
-        recruiter_id=_recruiter_id(request),
+        recruiter_id=_query_id(request, "recruiter"),
         bridged=bridged,
         region=runtime.settings.default_region,
         policy=runtime.policy,
@@ -128,6 +132,73 @@ async def status(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeD
     return _done("status", outcome)
 
 
+@router.post(twiml.OUTBOUND)
+async def outbound(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    call = _call(params, runtime.clock.now())
+    dial = await softphone.on_outbound(session, call=call, region=runtime.settings.default_region)
+    if dial is softphone.Refusal.UNKNOWN_IDENTITY:
+        log.info("softphone call %s: no active recruiter has that identity", call.call_sid)
+        return _answer("outbound", dial, runtime.twiml.not_a_softphone)
+    if dial is softphone.Refusal.NOT_A_NUMBER:
+        return _answer("outbound", dial, runtime.twiml.not_a_number)
+    document = runtime.twiml.call_back(
+        line=dial.recruiter.line, number=dial.number, obligation_id=dial.obligation_id
+    )
+    return _answer("outbound", "dialled", document)
+
+
+@router.post(twiml.CONNECT)
+async def connect(
+    _: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+) -> Response:
+    outbox_id = _query_id(request, "outbox")
+    target = await clicktocall.target_of(session, outbox_id=outbox_id)
+    if target is None:
+        return _answer("connect", "nothing_to_call", runtime.twiml.nothing_to_call)
+    document = runtime.twiml.click_to_call_screen(outbox_id=outbox_id, prompt=target.prompt())
+    return _answer("connect", "prompted", document)
+
+
+@router.post(twiml.CONNECT_CHOICE)
+async def connect_choice(
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+) -> Response:
+    outbox_id = _query_id(request, "outbox")
+    if params.get("Digits") != twiml.ACCEPT_DIGIT:
+        return _answer("connect_choice", "declined", runtime.twiml.hang_up)
+    # Looked up again: the obligation may have closed while the recruiter's phone rang.
+    target = await clicktocall.target_of(session, outbox_id=outbox_id)
+    if target is None:
+        return _answer("connect_choice", "nothing_to_call", runtime.twiml.nothing_to_call)
+    document = runtime.twiml.call_back(
+        line=target.line,
+        number=target.caller,
+        obligation_id=target.obligation_id,
+        announce=target.announcement(),
+    )
+    return _answer("connect_choice", "dialled", document)
+
+
+@router.post(twiml.CALLBACK_RESULT)
+async def callback_result(
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+) -> Response:
+    dial_status = params.require("DialCallStatus")
+    settled = await callbacks.on_dial_action(
+        session,
+        parent=_call(params, runtime.clock.now()),
+        leg_sid=_sid(params, "DialCallSid") if params.get("DialCallSid") else None,
+        dial_status=dial_status,
+        obligation_id=_optional_id(request, "obligation"),
+        region=runtime.settings.default_region,
+        policy=runtime.policy,
+    )
+    noted = callbacks.attempt_noted(settled, dial_status)
+    return _answer(
+        "callback", settled, runtime.twiml.no_answer_noted if noted else runtime.twiml.hang_up
+    )
+
+
 @router.post(twiml.FALLBACK)
 async def fallback(params: TwilioParamsDep, runtime: RuntimeDep) -> Response:
     # No database here: this runs when the primary handler failed, perhaps for want of one.
@@ -161,13 +232,17 @@ def _sid(params: TwilioParams, name: str) -> str:
     return value
 
 
-def _recruiter_id(request: Request) -> int:
-    """The recruiter named in the signed action URL we handed Twilio."""
+def _query_id(request: Request, name: str) -> int:
+    """An id named in the signed URL we handed Twilio (`?recruiter=`, `?outbox=`...)."""
     try:
-        return int(request.query_params["recruiter"])
+        return int(request.query_params[name])
     except (KeyError, ValueError):
-        log.warning("webhook %s lacks the query parameter recruiter", request.url.path)
-        raise InvalidInput("the query parameter recruiter is required") from None
+        log.warning("webhook %s lacks the query parameter %s", request.url.path, name)
+        raise InvalidInput(f"the query parameter {name} is required") from None
+
+
+def _optional_id(request: Request, name: str) -> int | None:
+    return _query_id(request, name) if name in request.query_params else None
 
 
 def _answer(kind: str, outcome: str, document: str) -> Response:

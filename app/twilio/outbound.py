@@ -16,6 +16,7 @@ from twilio.rest import Client
 from app.config import Settings
 from app.models import OutboxKind
 from app.phones import mask
+from app.twilio import twiml
 from app.twilio.client import build_client
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,8 @@ class TwilioTransport:
         call = self._client.calls.create(
             to=item.to_number,
             from_=item.from_number,
-            url=self._settings.public_url(f"/twilio/voice/connect?outbox={item.id}"),
-            status_callback=self._settings.public_url("/twilio/voice/status"),
+            url=self._settings.public_url(twiml.connect_path(item.id)),
+            status_callback=self._settings.public_url(twiml.STATUS),
             status_callback_event=CALL_EVENTS,
         )
         return str(call.sid)

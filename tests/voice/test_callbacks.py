@@ -123,6 +123,15 @@ INCOMPLETE: list[tuple[str, dict[str, str], str]] = [
     (twiml.TRANSCRIPTION, {"CallSid": "CA1", "RecordingSid": "RE1"}, "TranscriptionStatus"),
     (twiml.STATUS, {"CallSid": "CA1", "From": CALLER}, "CallStatus"),
     (twiml.STATUS, {"CallSid": "CA" + "1" * 70, "CallStatus": "completed"}, "CallSid"),
+    (twiml.OUTBOUND, {"From": "client:alice", "To": CALLER}, "CallSid"),
+    (twiml.CONNECT, {"CallSid": "CA1", "Direction": "outbound-api"}, "outbox"),
+    (twiml.CONNECT_CHOICE, {"CallSid": "CA1", "Digits": "1"}, "outbox"),
+    (f"{twiml.CALLBACK_RESULT}?obligation=1", {"CallSid": "CA1"}, "DialCallStatus"),
+    (
+        twiml.CALLBACK_RESULT,
+        {"CallSid": "CA1", "DialCallSid": "CA" + "2" * 70, "DialCallStatus": "completed"},
+        "DialCallSid",
+    ),
 ]
 
 
@@ -153,6 +162,10 @@ VOICE_PATHS = [
     twiml.TRANSCRIPTION,
     twiml.STATUS,
     twiml.FALLBACK,
+    twiml.OUTBOUND,
+    f"{twiml.CONNECT}?outbox=1",
+    f"{twiml.CONNECT_CHOICE}?outbox=1",
+    f"{twiml.CALLBACK_RESULT}?obligation=1",
 ]
 EVERYTHING = {
     "CallSid": "CA1",
@@ -163,6 +176,9 @@ EVERYTHING = {
     "RecordingSid": "RE1",
     "RecordingStatus": "completed",
     "TranscriptionStatus": "completed",
+    "Digits": "1",
+    "DialCallSid": "CA2",
+    "DialCallStatus": "completed",
 }
 
 
