@@ -5,9 +5,9 @@ import re
 
 from app.phones import mask
 
-# `+` and 7 to 15 digits (spaces, dashes allowed), or a bare run of 10 to 15 digits;
-# never inside a word, so SIDs such as CA0123456789... stay readable.
-_NUMBER = re.compile(r"(?<![\w+])(?:\+\d(?:[\s\-.]?\d){6,14}|\d{10,15})(?!\w)")
+# `+` (or its URL encoding %2B) and 7 to 15 digits (spaces, dashes allowed), or a bare run
+# of 10 to 15 digits; never inside a word, so SIDs such as CA0123456789... stay readable.
+_NUMBER = re.compile(r"(?<![\w+])(?:(?:\+|%2[bB])\d(?:[\s\-.]?\d){6,14}|\d{10,15})(?!\w)")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -17,9 +17,25 @@ class MaskPhoneNumbers(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.INFO:
             message = record.getMessage()
-            masked = _NUMBER.sub(lambda match: mask(re.sub(r"[^\d+]", "", match[0])), message)
+            masked = _NUMBER.sub(_masked, message)
             if masked != message:
                 record.msg, record.args = masked, None
+        return True
+
+
+def _masked(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match[0].replace("%2B", "+").replace("%2b", "+"))
+    return mask(f"+{digits}" if match[0].startswith(("+", "%")) else digits)
+
+
+class DropQueryStrings(logging.Filter):
+    """Access-log lines name the path only: queries carry callers, cursors and the like."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn.access: (client, method, path with query, HTTP version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
         return True
 
 
@@ -37,3 +53,4 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
