@@ -11,9 +11,11 @@ import logging
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import IntegrityError
 
 from app import forwarding, voicemails
 from app.calls import INBOUND, StatusReport
+from app.db import is_foreign_key_violation
 from app.deps import RuntimeDep, SessionDep
 from app.errors import InvalidInput
 from app.metrics import WEBHOOKS
@@ -30,6 +32,8 @@ _NUMBER_MAX = 128
 _NAME_MAX = 120
 _STATUS_MAX = 24
 _DIRECTION_MAX = 32
+_URL_MAX = 500
+_RECRUITER_ID_MAX = 2**31 - 1
 
 
 @router.post(twiml.INCOMING)
@@ -62,14 +66,21 @@ async def dial_result(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
 ) -> Response:
     bridged = params.require("DialBridged") == "true"
-    outcome = await forwarding.on_dial_result(
-        session,
-        call=_call(params, runtime.clock.now()),
-        recruiter_id=_recruiter_id(request),
-        bridged=bridged,
-        region=runtime.settings.default_region,
-        policy=runtime.policy,
-    )
+    try:
+        outcome = await forwarding.on_dial_result(
+            session,
+            call=_call(params, runtime.clock.now()),
+            recruiter_id=_recruiter_id(request),
+            bridged=bridged,
+            region=runtime.settings.default_region,
+            policy=runtime.policy,
+        )
+    except IntegrityError as exc:
+        # Checked by the database, not by a look-up on every missed call: only a forged or
+        # stale action URL names a recruiter that does not exist.
+        if not is_foreign_key_violation(exc):
+            raise
+        raise _no_such_recruiter() from exc
     return _answer("dial", outcome, runtime.twiml.hang_up if bridged else runtime.twiml.voicemail)
 
 
@@ -84,8 +95,8 @@ async def recording(params: TwilioParamsDep, session: SessionDep, runtime: Runti
     report = RecordingReport(
         call_sid=_sid(params, "CallSid"),
         recording_sid=_sid(params, "RecordingSid"),
-        status=params.require("RecordingStatus"),
-        url=params.get("RecordingUrl") or None,
+        status=params.require("RecordingStatus", max_length=_STATUS_MAX),
+        url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
         error_code=params.get("ErrorCode") or None,
         at=runtime.clock.now(),
@@ -103,9 +114,9 @@ async def transcription(
     report = TranscriptReport(
         call_sid=_sid(params, "CallSid"),
         recording_sid=_sid(params, "RecordingSid"),
-        status=params.require("TranscriptionStatus"),
+        status=params.require("TranscriptionStatus", max_length=_STATUS_MAX),
         text=params.get("TranscriptionText"),
-        recording_url=params.get("RecordingUrl") or None,
+        recording_url=params.optional("RecordingUrl", max_length=_URL_MAX),
         at=runtime.clock.now(),
     )
     outcome = await voicemails.on_transcript(
@@ -154,20 +165,24 @@ def _call(params: TwilioParams, at: datetime) -> CallFacts:
 
 
 def _sid(params: TwilioParams, name: str) -> str:
-    value = params.require(name)
-    if len(value) > _SID_MAX:
-        log.warning("webhook %s has an overlong %s", params.path, name)
-        raise InvalidInput(f"the field {name} is longer than {_SID_MAX} characters")
-    return value
+    return params.require(name, max_length=_SID_MAX)
 
 
 def _recruiter_id(request: Request) -> int:
     """The recruiter named in the signed action URL we handed Twilio."""
     try:
-        return int(request.query_params["recruiter"])
+        recruiter_id = int(request.query_params["recruiter"])
     except (KeyError, ValueError):
         log.warning("webhook %s lacks the query parameter recruiter", request.url.path)
         raise InvalidInput("the query parameter recruiter is required") from None
+    if not 0 < recruiter_id <= _RECRUITER_ID_MAX:
+        raise _no_such_recruiter()
+    return recruiter_id
+
+
+def _no_such_recruiter() -> InvalidInput:
+    log.warning("Dial action for a recruiter that does not exist")
+    return InvalidInput("the query parameter recruiter names no recruiter")
 
 
 def _answer(kind: str, outcome: str, document: str) -> Response:
