@@ -17,7 +17,7 @@ from app.models import Base
 
 CALL_SID = "CA" + "1" * 32
 CALLER = "+447700900123"
-E164 = re.compile(r"\+[1-9][0-9]{1,16}")
+E164 = re.compile(r"\+[1-9][0-9]{1,19}")
 
 
 @dataclass(frozen=True)
