@@ -155,6 +155,10 @@ class Drill:
         self.path, self.params = ids.fill(example)
         self.example = example
         self.tried = 0
+        client.event_hooks["request"].append(self._count)
+
+    async def _count(self, _request: httpx.Request) -> None:
+        self.tried += 1
 
     def fresh(self, **changes: str) -> dict[str, str]:
         """The example with new SIDs (so every case is a first delivery) and `changes`."""
@@ -181,13 +185,7 @@ class Drill:
         signature = self.signer.headers(
             signed_path or path, params if signed_params is None else signed_params
         )
-        return await self.send(
-            lambda: self.client.post(path, data=params, headers=signature | (headers or {}))
-        )
-
-    async def send(self, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        self.tried += 1
-        return await request()
+        return await self.client.post(path, data=params, headers=signature | (headers or {}))
 
 
 class Tables:
@@ -221,7 +219,7 @@ async def refused(
 ) -> dict[str, Any]:
     """The request answers `status` with error `code` (naming a field) and writes nothing."""
     before = tables.snapshot()
-    response = await drill.send(request)
+    response = await request()
     assert response.status_code == status, (response.status_code, response.text[:300])
     body = assert_error_shape(response)
     assert body["error"] == code, body
@@ -244,8 +242,12 @@ async def survives(drill: Drill, tables: Tables, params: dict[str, str]) -> http
 
 
 @pytest.fixture
-def drill(client: httpx.AsyncClient, signer: TwilioSigner, ids: Ids, example: Example) -> Drill:
-    return Drill(client, signer, ids, example)
+def drill(
+    client: httpx.AsyncClient, signer: TwilioSigner, ids: Ids, example: Example, route: str
+) -> Iterator[Drill]:
+    drill = Drill(client, signer, ids, example)
+    yield drill
+    print(f" [{drill.tried} requests to {route}]", end="")  # shown with `pytest -s`
 
 
 @pytest.fixture
