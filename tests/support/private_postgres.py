@@ -28,8 +28,8 @@ _USER = "postgres"
 
 def server_binaries() -> Path | None:
     """The folder holding `initdb` and `pg_ctl` (the newest installed version), if any."""
-    candidates = sorted(glob.glob(_BIN_GLOB), key=lambda p: int(Path(p).parent.name))
-    for folder in reversed(candidates):
+    versions = [p for p in glob.glob(_BIN_GLOB) if Path(p).parent.name.isdigit()]
+    for folder in sorted(versions, key=lambda p: int(Path(p).parent.name), reverse=True):
         if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
             return Path(folder)
     found = shutil.which("initdb")
