@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -91,6 +92,13 @@ def _configure_sqlite(engine: Engine) -> None:
         # which avoids the upgrade-from-read deadlock that SQLite answers with "locked".
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_foreign_key_violation(exc: IntegrityError) -> bool:
+    """Whether the statement named a row that does not exist (on either database)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+    return sqlstate == "23503" or sqlite_name == "SQLITE_CONSTRAINT_FOREIGNKEY"
 
 
 def dialect_insert(session: AsyncSession) -> Any:

@@ -6,6 +6,8 @@ from datetime import timedelta
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d{1,7})([smhd])")
 _WHOLE = re.compile(r"(?:\d{1,7}[smhd])+")
+# The most one unit part can say (9,999,999 days); longer sums would overflow timedelta.
+LONGEST = timedelta(days=9_999_999)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -16,6 +18,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text[:24]!r} is longer than {LONGEST.days} days")
     return timedelta(seconds=seconds)
 
 

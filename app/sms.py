@@ -50,12 +50,14 @@ async def sms_status(
     params: TwilioParamsDep,
     session: SessionDep,
     clock: ClockDep,
-    outbox: Annotated[int | None, Query(description="The outbox item the SMS was sent for")] = None,
+    outbox: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="The outbox item the SMS was sent for")
+    ] = None,
 ) -> Response:
     await record_delivery(
         session,
         outbox_id=outbox,
-        message_sid=params.require("MessageSid"),
+        message_sid=params.require("MessageSid", max_length=64),
         status=params.require("MessageStatus"),
         error_code=params.integer("ErrorCode"),
         at=clock.now(),

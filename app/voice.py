@@ -15,9 +15,11 @@ import logging
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import IntegrityError
 
 from app import callbacks, clicktocall, forwarding, softphone, voicemails
 from app.calls import INBOUND, StatusReport
+from app.db import is_foreign_key_violation
 from app.deps import RuntimeDep, SessionDep
 from app.errors import InvalidInput
 from app.metrics import WEBHOOKS
@@ -34,6 +36,9 @@ _NUMBER_MAX = 128
 _NAME_MAX = 120
 _STATUS_MAX = 24
 _DIRECTION_MAX = 32
+_URL_MAX = 500
+_RECRUITER_ID_MAX = 2**31 - 1  # recruiters.id is a 32-bit integer
+_ID_MAX = 2**63 - 1
 
 
 @router.post(twiml.INCOMING)
@@ -66,14 +71,21 @@ async def dial_result(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
 ) -> Response:
     bridged = params.require("DialBridged") == "true"
-    outcome = await forwarding.on_dial_result(
-        session,
-        call=_call(params, runtime.clock.now()),
-        recruiter_id=_query_id(request, "recruiter"),
-        bridged=bridged,
-        region=runtime.settings.default_region,
-        policy=runtime.policy,
-    )
+    try:
+        outcome = await forwarding.on_dial_result(
+            session,
+            call=_call(params, runtime.clock.now()),
+            recruiter_id=_query_id(request, "recruiter", maximum=_RECRUITER_ID_MAX),
+            bridged=bridged,
+            region=runtime.settings.default_region,
+            policy=runtime.policy,
+        )
+    except IntegrityError as exc:
+        # Checked by the database, not by a look-up on every missed call: only a forged or
+        # stale action URL names a recruiter that does not exist.
+        if not is_foreign_key_violation(exc):
+            raise
+        raise _no_such_recruiter() from exc
     return _answer("dial", outcome, runtime.twiml.hang_up if bridged else runtime.twiml.voicemail)
 
 
@@ -88,8 +100,8 @@ async def recording(params: TwilioParamsDep, session: SessionDep, runtime: Runti
     report = RecordingReport(
         call_sid=_sid(params, "CallSid"),
         recording_sid=_sid(params, "RecordingSid"),
-        status=params.require("RecordingStatus"),
-        url=params.get("RecordingUrl") or None,
+        status=params.require("RecordingStatus", max_length=_STATUS_MAX),
+        url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
         error_code=params.get("ErrorCode") or None,
         at=runtime.clock.now(),
@@ -107,9 +119,9 @@ async def transcription(
     report = TranscriptReport(
         call_sid=_sid(params, "CallSid"),
         recording_sid=_sid(params, "RecordingSid"),
-        status=params.require("TranscriptionStatus"),
+        status=params.require("TranscriptionStatus", max_length=_STATUS_MAX),
         text=params.get("TranscriptionText"),
-        recording_url=params.get("RecordingUrl") or None,
+        recording_url=params.optional("RecordingUrl", max_length=_URL_MAX),
         at=runtime.clock.now(),
     )
     outcome = await voicemails.on_transcript(
@@ -225,24 +237,29 @@ def _call(params: TwilioParams, at: datetime) -> CallFacts:
 
 
 def _sid(params: TwilioParams, name: str) -> str:
-    value = params.require(name)
-    if len(value) > _SID_MAX:
-        log.warning("webhook %s has an overlong %s", params.path, name)
-        raise InvalidInput(f"the field {name} is longer than {_SID_MAX} characters")
-    return value
+    return params.require(name, max_length=_SID_MAX)
 
 
-def _query_id(request: Request, name: str) -> int:
+def _query_id(request: Request, name: str, maximum: int = _ID_MAX) -> int:
     """An id named in the signed URL we handed Twilio (`?recruiter=`, `?outbox=`...)."""
     try:
-        return int(request.query_params[name])
+        value = int(request.query_params[name])
     except (KeyError, ValueError):
         log.warning("webhook %s lacks the query parameter %s", request.url.path, name)
         raise InvalidInput(f"the query parameter {name} is required") from None
+    if not 0 < value <= maximum:
+        log.warning("webhook %s names an impossible %s", request.url.path, name)
+        raise InvalidInput(f"the query parameter {name} names nothing")
+    return value
 
 
 def _optional_id(request: Request, name: str) -> int | None:
     return _query_id(request, name) if name in request.query_params else None
+
+
+def _no_such_recruiter() -> InvalidInput:
+    log.warning("Dial action for a recruiter that does not exist")
+    return InvalidInput("the query parameter recruiter names no recruiter")
 
 
 def _answer(kind: str, outcome: str, document: str) -> Response:

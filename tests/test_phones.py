@@ -68,3 +68,9 @@ def test_masking_keeps_only_the_prefix_and_last_digits() -> None:
     assert mask("+447700900123") == "+44********23"
     assert mask(None) == "withheld"
     assert "7700900" not in mask("+447700900123")
+
+
+def test_an_e164_number_is_kept_digit_for_digit_when_it_is_possible() -> None:
+    assert to_e164("+200000000000", "US") == "+200000000000"
+    assert to_e164("+20 0000000000", "US") == to_e164("+20000000000", "US") == "+20000000000"
+    assert to_e164("+4407700900123", "US") == "+447700900123"

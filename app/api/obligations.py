@@ -131,7 +131,7 @@ async def snooze(
 def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise InvalidInput(str(exc), field="duration") from None
 
 

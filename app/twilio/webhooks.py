@@ -12,6 +12,8 @@ from app.errors import AppError, Forbidden, InvalidInput
 
 log = logging.getLogger(__name__)
 _FORM_TYPE = "application/x-www-form-urlencoded"
+# The database's INTEGER: no count, duration or error code Twilio sends comes near it.
+_INTEGER_MAX = 2**31 - 1
 
 
 class UnsupportedMediaType(AppError):
@@ -35,20 +37,29 @@ class TwilioParams(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._values)
 
-    def require(self, name: str) -> str:
-        """The value of `name`, or a 422 that names the missing field."""
-        value = self._values.get(name, "").strip()
-        if not value:
+    def require(self, name: str, *, max_length: int | None = None) -> str:
+        """The value of `name`, or a 422 that names the missing (or overlong) field."""
+        value = self.optional(name, max_length=max_length)
+        if value is None:
             log.warning("webhook %s lacks the field %s", self.path, name)
             raise InvalidInput(f"the field {name} is required")
         return value
 
+    def optional(self, name: str, *, max_length: int | None = None) -> str | None:
+        """The value of `name` (None when absent or blank), or a 422 when it is overlong."""
+        value = self._values.get(name, "").strip()
+        if max_length is not None and len(value) > max_length:
+            log.warning("webhook %s has an overlong %s", self.path, name)
+            raise InvalidInput(f"the field {name} is longer than {max_length} characters")
+        return value or None
+
     def integer(self, name: str) -> int | None:
-        """`name` as a whole number, or None when absent or unreadable."""
+        """`name` as a whole number, or None when absent, unreadable or out of range."""
         try:
-            return int(self._values.get(name, ""))
+            value = int(self._values.get(name, ""))
         except ValueError:
             return None
+        return value if 0 <= value <= _INTEGER_MAX else None
 
 
 def signed_url(public_base_url: str, path: str, query: str) -> str:
@@ -79,7 +90,16 @@ async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
     except Forbidden:
         log.warning("rejected webhook %s: bad or missing signature", request.url.path)
         raise
+    _refuse_nul(values)
     return TwilioParams({key: items[0] for key, items in values.items()}, request.url.path)
+
+
+def _refuse_nul(values: Mapping[str, list[str]]) -> None:
+    """A NUL character: Twilio never sends one, and PostgreSQL text cannot hold it."""
+    for key, items in values.items():
+        if "\x00" in key or any("\x00" in item for item in items):
+            name = key.replace("\x00", "")
+            raise InvalidInput(f"the field {name} contains a NUL character", field=name)
 
 
 class _MultiValues(dict[str, list[str]]):
