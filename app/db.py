@@ -1,5 +1,6 @@
 """Engines, sessions and the one transaction each request or unit of worker work runs in."""
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 _PG_CONNECT_TIMEOUT_S = 5
+_PING_AFTER_IDLE_S = 1.0
+_LAST_USED = "callpledge_last_used"
 
 
 def _url(database_url: str, *, asynchronous: bool) -> URL:
@@ -42,13 +45,15 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 def _engine_options(database_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if not is_sqlite(database_url):
-        options["connect_args"] = {"connect_timeout": _PG_CONNECT_TIMEOUT_S}
-        if "poolclass" not in overrides:
-            # Room for the concurrency of one process: an overflow connection is opened and
-            # closed per use, which costs PostgreSQL a backend fork each time.
-            options |= {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
+    if is_sqlite(database_url):
+        return {"pool_pre_ping": True} | overrides
+    # PostgreSQL pings in _ping_when_idle instead: a round trip per checkout is most of a
+    # one-statement webhook's cost, and a connection checked in a moment ago is alive.
+    options: dict[str, Any] = {"connect_args": {"connect_timeout": _PG_CONNECT_TIMEOUT_S}}
+    if "poolclass" not in overrides:
+        # Room for the concurrency of one process: an overflow connection is opened and
+        # closed per use, which costs PostgreSQL a backend fork each time.
+        options |= {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
     return options | overrides
 
 
@@ -59,6 +64,8 @@ def create_async_db_engine(database_url: str, **options: Any) -> AsyncEngine:
     )
     if is_sqlite(database_url):
         _configure_sqlite(engine.sync_engine)
+    else:
+        _ping_when_idle(engine.sync_engine)
     return engine
 
 
@@ -69,7 +76,34 @@ def create_sync_db_engine(database_url: str, **options: Any) -> Engine:
     )
     if is_sqlite(database_url):
         _configure_sqlite(engine)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping for connections idle long enough to have gone stale, and only those.
+
+    A failed ping raises DisconnectionError, on which the pool throws the connection away
+    and checks out another: after a database restart nobody sees the dead connections.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < _PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises, the connection is unusable
+            raise DisconnectionError("the pooled connection no longer answers") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

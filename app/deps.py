@@ -32,15 +32,21 @@ async def get_clock(runtime: RuntimeDep) -> Clock:
 
 async def request_transaction(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """The request's one transaction, committed before the response is sent."""
-    async with runtime.sessions() as session:
-        if request.method in ("GET", "HEAD"):
-            await begin_read_only(session)
-        try:
-            yield session
+    session = runtime.sessions()
+    if request.method in ("GET", "HEAD"):
+        await begin_read_only(session)
+    try:
+        yield session
+        if session.in_transaction():
             await session.commit()
-        except BaseException:
+    except BaseException:
+        if session.in_transaction():
             await session.rollback()
-            raise
+        raise
+    finally:
+        # A session the route never used holds nothing: skip the round of greenlet calls.
+        if session.in_transaction() or session.identity_map:
+            await session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -8,9 +8,9 @@ Any other outbound call that ends may be a recruiter calling back (`app.callback
 from dataclasses import replace
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import callbacks
+from app import callbacks, miss_pg
 from app.calls import (
     DIAL_LEG,
     INBOUND,
@@ -77,9 +77,20 @@ async def _miss(
     caller: str | None,
     policy: NudgePolicy,
 ) -> Outcome:
-    result = await record_miss(
-        session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-    )
+    engine = session.bind
+    if (
+        isinstance(engine, AsyncEngine)
+        and engine.dialect.name == "postgresql"
+        and (not session.in_transaction())
+    ):
+        # Nothing else happened in this request: on PostgreSQL the miss is one statement.
+        result = await miss_pg.count_miss(
+            engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
+    else:
+        result = await record_miss(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
     if result.opened:
         OBLIGATIONS_OPENED.inc()
     return Outcome.MISSED if result.counted else Outcome.REPEATED
