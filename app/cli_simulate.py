@@ -17,6 +17,7 @@ from app import scenarios
 from app.cli_support import fail, settings_or_exit
 from app.cli_view import (
     after_call,
+    forwarded,
     show_callback,
     show_exchanges,
     show_obligation,
@@ -101,6 +102,8 @@ def missed_call(
             name=name,
         )  # fmt: skip
         show_exchanges(record, voicemail)
+        if not forwarded(record, line):
+            return
         state = await after_call(view, line=line, call_sid=record.call_sid, settings=settings)
         if state is None or state.status != "open":
             return
@@ -130,6 +133,8 @@ def answered_call(
             name=None,
         )  # fmt: skip
         show_exchanges(record)
+        if not forwarded(record, line):
+            return
         taken = "the recruiter pressed 1: the call is connected"
         typer.echo(taken if record.bridged else "the call was not connected")
         if view.obligations is not None:

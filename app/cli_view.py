@@ -14,6 +14,7 @@ from app.phones import for_people
 from app.scenarios import twiml_verbs
 from app.service_view import ObligationState, SentItem, View
 from app.simulator import CallRecord
+from app.twilio.twiml import DIAL_RESULT
 
 # A first nudge due later than this is not waited for (working hours, or a long schedule).
 LONGEST_WAIT_SECONDS = 600
@@ -46,6 +47,18 @@ def show_exchanges(record: CallRecord, voicemail: str | None = None) -> None:
         typer.echo(f"  the caller hears: {text!r}")
     if record.recording_sid is not None:
         typer.echo(f"  the caller leaves a voicemail: {voicemail or '(silence)'!r}")
+
+
+def forwarded(record: CallRecord, line: str) -> bool:
+    """Whether the line rang a recruiter; if not, say how to give it one."""
+    if record.sent_to(DIAL_RESULT):
+        return True
+    typer.secho(
+        f"No active recruiter has the line {line}: add one with "
+        f"`callpledge recruiter add --name NAME --mobile MOBILE --line {line}`.",
+        fg=typer.colors.YELLOW,
+    )
+    return False
 
 
 async def after_call(

@@ -74,11 +74,12 @@ def plan_numbers(
     """For each line, the changes its IncomingPhoneNumber needs."""
     plans = []
     for line in lines:
-        found = client.incoming_phone_numbers.list(phone_number=line, limit=1)
-        if not found:
+        # The filter matches partial numbers too: keep the exact one.
+        found = client.incoming_phone_numbers.list(phone_number=line, limit=50)
+        number = next((n for n in found if n.phone_number == line), None)
+        if number is None:
             plans.append(NumberPlan(line, None))
             continue
-        number = found[0]
         plans.append(NumberPlan(line, number.sid, _changes(number, wanted)))
     return plans
 

@@ -379,7 +379,7 @@ _FILTERS: dict[str, tuple[str, str]] = {
     "Status": ("status", "eq"),
     "ParentCallSid": ("parent_call_sid", "eq"),
     "CallSid": ("call_sid", "eq"),
-    "PhoneNumber": ("phone_number", "eq"),
+    "PhoneNumber": ("phone_number", "digits"),  # Twilio matches partial numbers
     "FriendlyName": ("friendly_name", "eq"),
     "DateSent": ("date_sent", "date"),
     "DateSent<": ("date_sent", "date<="),
@@ -403,6 +403,10 @@ def _passes(item: dict[str, Any], query: dict[str, list[str]]) -> bool:
             if actual != wanted:
                 return False
             continue
+        if comparison == "digits":
+            if _digits(wanted) not in _digits(actual or ""):
+                return False
+            continue
         if actual is None:
             return False  # a queued message has no date_sent, so no date filter matches it
         day = parsedate_to_datetime(actual).astimezone(UTC).date()
@@ -414,6 +418,10 @@ def _passes(item: dict[str, Any], query: dict[str, list[str]]) -> bool:
         ):
             return False
     return True
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
 
 
 def _error(status: int, code: int | None) -> dict[str, Any]:

@@ -154,6 +154,28 @@ async def test_reconcile_after_an_outage_restores_exactly_what_was_missed(
     assert "1 taken, 1 already known, 1 still going, 5 restored" in result.output
 
 
+async def test_a_transcript_kept_alone_is_completed_by_its_recording(
+    callpledge: Run, webhook: Webhook, account: Account, alice: Recruiter, db: TestDatabase
+) -> None:
+    sid = account.call(caller=LOST, line=alice.line, at=ago(60), seconds=30)
+    recording = account.recording(sid, at=ago(59))
+    transcribed = {
+        "CallSid": sid,
+        "RecordingSid": recording,
+        "TranscriptionStatus": "completed",
+        "TranscriptionText": "Call me back",
+    }
+    assert (await webhook("/twilio/voice/transcription", transcribed)).status_code == 204
+
+    result = await reconcile(callpledge)
+
+    assert result.exit_code == 0, result.output
+    obligation, voicemail = db.one(Obligation), db.one(Voicemail)
+    assert (obligation.caller, voicemail.obligation_id) == (LOST, obligation.id)
+    assert (voicemail.transcript, voicemail.recording_status) == ("Call me back", "completed")
+    assert voicemail.recording_url is not None and recording in voicemail.recording_url
+
+
 async def test_a_second_run_adds_nothing(
     callpledge: Run, webhook: Webhook, account: Account, alice: Recruiter, db: TestDatabase
 ) -> None:

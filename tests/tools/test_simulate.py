@@ -199,6 +199,16 @@ def test_a_signature_the_service_refuses_is_explained(
     assert db.count(Obligation) == 0
 
 
+def test_a_line_nobody_has_is_explained(callpledge: Run, live_server: LiveServer) -> None:
+    result = callpledge(
+        "simulate", "missed-call", "--from", CALLER, "--to", "+15017770006",
+        "--url", live_server.url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "not in service" in result.output
+    assert "No active recruiter has the line +15017770006: add one with" in result.output
+
+
 def test_nothing_listening_and_bad_numbers_are_one_line_errors(callpledge: Run) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

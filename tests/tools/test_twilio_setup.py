@@ -135,6 +135,20 @@ def test_numbers_missing_from_the_account_are_reported_and_fail_the_run(
     assert "note: +15017770123 is no active recruiter's line" in only.output
 
 
+def test_a_number_that_only_contains_the_lines_digits_is_not_taken_for_it(
+    callpledge: Run, db: TestDatabase, fake_twilio: FakeTwilio
+) -> None:
+    alice = make_recruiter(db)
+    longer = "+44" + alice.line.removeprefix("+")
+    a_number(fake_twilio, longer)
+
+    result = callpledge("twilio", "setup")
+
+    assert result.exit_code == 1
+    assert numbers(fake_twilio)[longer]["voice_url"] == "https://demo.twilio.com/welcome/voice/"
+    assert f"{alice.line}: not found in this Twilio account" in result.output
+
+
 def test_demo_mode_is_refused(callpledge: Run, fake_twilio: FakeTwilio) -> None:
     result = callpledge(
         "twilio",
