@@ -9,7 +9,10 @@ import typer
 
 from app import migrate
 from app.cli_admin import recruiter_cli, token_cli
+from app.cli_reconcile import reconcile
+from app.cli_simulate import simulate_cli
 from app.cli_support import fail, settings_or_exit
+from app.cli_twilio import twilio_cli
 from app.config import ConfigError
 from app.worker_lock import WorkerLockHeld, single_worker
 
@@ -20,6 +23,9 @@ db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(recruiter_cli, name="recruiter")
+cli.add_typer(simulate_cli, name="simulate")
+cli.add_typer(twilio_cli, name="twilio")
+cli.command()(reconcile)
 log = logging.getLogger("callpledge")
 
 

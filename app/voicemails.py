@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -136,6 +136,51 @@ async def on_transcript(
     if outcome is VoicemailOutcome.ATTACHED and not transcribed:
         return VoicemailOutcome.FAILED
     return outcome
+
+
+async def adopt_kept(
+    session: AsyncSession, *, recording_sid: str, at: datetime, region: str, policy: NudgePolicy
+) -> int | None:
+    """Attach a voicemail kept unattached (its call was unknown then) to its call's obligation.
+
+    The obligation's id, or None when there was nothing to attach (reconciliation's step,
+    once the call itself is known).
+    """
+    kept = (
+        await session.execute(
+            select(Voicemail.call_sid, Voicemail.duration_seconds).where(
+                Voicemail.recording_sid == recording_sid,
+                Voicemail.obligation_id.is_(None),
+                Voicemail.recording_status == RECORDED,
+            )
+        )
+    ).one_or_none()
+    if kept is None:
+        return None
+    # The call's row first, as every voicemail callback locks it first.
+    obligation_id = await _obligation_of(
+        session, call_sid=kept.call_sid, at=at, left_message=True, region=region, policy=policy
+    )
+    if obligation_id is None:
+        return None
+    attached = await session.execute(
+        update(Voicemail)
+        .where(Voicemail.recording_sid == recording_sid, Voicemail.obligation_id.is_(None))
+        .values(obligation_id=obligation_id, updated_at=at)
+        .returning(Voicemail.id)
+    )
+    if attached.first() is None:
+        return None
+    detail = {"recording_sid": recording_sid, "duration_seconds": kept.duration_seconds}
+    await add_event(
+        session,
+        obligation_id=obligation_id,
+        at=at,
+        kind=EventKind.VOICEMAIL,
+        actor=TWILIO,
+        detail=detail,
+    )
+    return obligation_id
 
 
 async def _attach(

@@ -1,7 +1,7 @@
 """A fake Twilio REST API: a real HTTP server on loopback, with failures on demand.
 
-It serves the 2010-04-01 paths the service uses (Messages, Calls, Recordings,
-IncomingPhoneNumbers, Applications) with Twilio's JSON shapes, filters and
+It serves the 2010-04-01 paths the service uses (Messages, Calls, Recordings and their
+Transcriptions, IncomingPhoneNumbers, Applications) with Twilio's JSON shapes, filters and
 `next_page_uri` paging, checks HTTP basic auth, records every request, and can
 fail the next requests with a status and Twilio error code, drop the connection
 (before or after carrying the request out), stall a request until released, or go
@@ -31,7 +31,10 @@ _COLLECTIONS = {
     "Recordings": ("RE", "recordings"),
     "IncomingPhoneNumbers": ("PN", "incoming_phone_numbers"),
     "Applications": ("AP", "applications"),
+    "Transcriptions": ("TR", "transcriptions"),
 }
+# Lists under one record (`Recordings/RE…/Transcriptions.json`): the field naming the parent.
+_NESTED = {("Recordings", "Transcriptions"): "recording_sid"}
 # Twilio's resource fields that a create or update request may set, by form name.
 _WRITABLE = {
     "Messages": {"To", "From", "Body", "MessagingServiceSid", "StatusCallback"},
@@ -50,12 +53,14 @@ _WRITABLE = {
         "VoiceUrl",
         "VoiceMethod",
         "VoiceFallbackUrl",
+        "VoiceFallbackMethod",
         "StatusCallback",
         "StatusCallbackMethod",
         "SmsUrl",
         "SmsMethod",
         "FriendlyName",
         "VoiceApplicationSid",
+        "SmsApplicationSid",
     },
     "Applications": {
         "FriendlyName",
@@ -259,6 +264,9 @@ class FakeTwilio:
             return 404, _error(404, 20404)
         parts = path[len(prefix) : -len(".json")].split("/")
         collection = parts[0]
+        if len(parts) == 3 and (collection, parts[2]) in _NESTED and method == "GET":
+            parent = {_NESTED[collection, parts[2]]: parts[1]}
+            return 200, self._list(parts[2], query, parent, base=path)
         if collection not in _COLLECTIONS or len(parts) > 2:
             return 404, _error(404, 20404)
         fields = {name: values[0] for name, values in form.items()}
@@ -328,16 +336,23 @@ class FakeTwilio:
         self.records.setdefault(collection, {})[sid] = record
         return record
 
-    def _list(self, collection: str, query: dict[str, list[str]]) -> dict[str, Any]:
+    def _list(
+        self,
+        collection: str,
+        query: dict[str, list[str]],
+        parent: dict[str, str] | None = None,
+        base: str | None = None,
+    ) -> dict[str, Any]:
         items = sorted(
             self.records.get(collection, {}).values(), key=lambda r: r["_seq"], reverse=True
         )
         items = [item for item in items if _passes(item, query)]
+        items = [i for i in items if all(i.get(k) == v for k, v in (parent or {}).items())]
         size = int(query.get("PageSize", [str(self.page_size_default)])[0])
         page = int(query.get("Page", ["0"])[0])
         chunk = items[page * size : (page + 1) * size]
         _, key = _COLLECTIONS[collection]
-        base = f"{API}/Accounts/{self.account_sid}/{collection}.json"
+        base = base or f"{API}/Accounts/{self.account_sid}/{collection}.json"
         kept = {k: v[0] for k, v in query.items() if k not in {"Page", "PageToken"}}
         next_uri = None
         if (page + 1) * size < len(items):
@@ -364,7 +379,7 @@ _FILTERS: dict[str, tuple[str, str]] = {
     "Status": ("status", "eq"),
     "ParentCallSid": ("parent_call_sid", "eq"),
     "CallSid": ("call_sid", "eq"),
-    "PhoneNumber": ("phone_number", "eq"),
+    "PhoneNumber": ("phone_number", "digits"),  # Twilio matches partial numbers
     "FriendlyName": ("friendly_name", "eq"),
     "DateSent": ("date_sent", "date"),
     "DateSent<": ("date_sent", "date<="),
@@ -388,6 +403,10 @@ def _passes(item: dict[str, Any], query: dict[str, list[str]]) -> bool:
             if actual != wanted:
                 return False
             continue
+        if comparison == "digits":
+            if _digits(wanted) not in _digits(actual or ""):
+                return False
+            continue
         if actual is None:
             return False  # a queued message has no date_sent, so no date filter matches it
         day = parsedate_to_datetime(actual).astimezone(UTC).date()
@@ -399,6 +418,10 @@ def _passes(item: dict[str, Any], query: dict[str, list[str]]) -> bool:
         ):
             return False
     return True
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
 
 
 def _error(status: int, code: int | None) -> dict[str, Any]:

@@ -1,0 +1,127 @@
+"""`callpledge simulate`'s scenarios: Twilio's part in a call or an SMS, played against a service.
+
+Each one sends what Twilio would send, signed with the service's auth token for its
+PUBLIC_BASE_URL, through TwilioSimulator, and returns what came back.
+"""
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import httpx
+
+from app.config import Settings
+from app.simulator import (
+    CallRecord,
+    CallScript,
+    Exchange,
+    RecruiterDoes,
+    Request,
+    TwilioSimulator,
+    new_sid,
+)
+from app.twilio.twiml import STATUS
+
+SMS_INCOMING = "/twilio/sms/incoming"
+_API_VERSION = "2010-04-01"
+# What a callback that connected lasts, in the status callback Twilio sends.
+CALLBACK_SECONDS = 95
+_ID = re.compile(r"^\s*#?[A-Za-z]+\s+#?(\d{1,18})\b")
+
+
+def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
+    """Twilio as the service configured by `settings` expects it (same token, same URLs)."""
+    return TwilioSimulator(
+        http,
+        auth_token=settings.auth_token,
+        public_base_url=settings.public_base_url,
+        account_sid=settings.account_sid,
+    )
+
+
+async def incoming_call(
+    twilio: TwilioSimulator,
+    *,
+    caller: str,
+    line: str,
+    recruiter: RecruiterDoes,
+    voicemail: str | None,
+    name: str | None,
+) -> CallRecord:
+    """A caller rings the line; the recruiter does `recruiter`; the caller may leave a message."""
+    script = CallScript(
+        caller=caller, line=line, recruiter=recruiter, message=voicemail, caller_name=name
+    )
+    return await twilio.call(script)
+
+
+async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: str) -> Exchange:
+    """The status callback of a call from the recruiter's line, as an application that named
+    /twilio/voice/status as its StatusCallback receives it when the call ends."""
+    connected = status == "completed"
+    params = {
+        "AccountSid": twilio.account_sid,
+        "ApiVersion": _API_VERSION,
+        "CallSid": new_sid("CA"),
+        "From": line,
+        "To": callee,
+        "Caller": line,
+        "Called": callee,
+        "Direction": "outbound-api",
+        "CallStatus": status,
+        "CallDuration": str(CALLBACK_SECONDS if connected else 0),
+        "SequenceNumber": "3",
+    }
+    return await twilio.send(Request(twilio.url(STATUS), params))
+
+
+async def text_message(twilio: TwilioSimulator, *, sender: str, line: str, body: str) -> Exchange:
+    """An SMS reaching the line: Twilio asks its *A message comes in* URL what to do."""
+    message_sid = new_sid("SM")
+    params = {
+        "AccountSid": twilio.account_sid,
+        "ApiVersion": _API_VERSION,
+        "MessageSid": message_sid,
+        "SmsSid": message_sid,
+        "SmsMessageSid": message_sid,
+        "SmsStatus": "received",
+        "From": sender,
+        "To": line,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+    }
+    return await twilio.send(Request(twilio.url(SMS_INCOMING), params))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The SMS the service answered with in TwiML (empty: no reply)."""
+
+    messages: tuple[str, ...]
+
+
+def reply_of(exchange: Exchange) -> Reply:
+    """The `<Message>` texts of a messaging TwiML answer."""
+    if not exchange.body.strip():
+        return Reply(())
+    document = exchange.twiml()
+    texts = []
+    for message in document.iter("Message"):
+        body = message.find("Body")
+        texts.append(((body.text if body is not None else message.text) or "").strip())
+    return Reply(tuple(texts))
+
+
+def obligation_mentioned(body: str) -> int | None:
+    """The obligation id an SMS command names (`DONE 3`, `snooze #3 2h`), if any."""
+    found = _ID.search(body)
+    return int(found[1]) if found else None
+
+
+def twiml_verbs(exchange: Exchange) -> list[str]:
+    """The verbs of a TwiML answer, for showing what Twilio was told to do."""
+    try:
+        return [verb.tag for verb in ET.fromstring(exchange.body)]
+    except ET.ParseError:
+        return []
