@@ -45,17 +45,9 @@ class LoggedCall:
 async def log_status(session: AsyncSession, *, report: StatusReport) -> LoggedCall:
     """Upsert the call's row with this status, unless a newer or terminal one is logged."""
     call = report.call
-    values = {
-        "call_sid": call.call_sid,
-        "parent_call_sid": call.parent_call_sid,
-        "direction": call.direction,
-        "from_number": call.from_number,
-        "to_number": call.to_number,
-        "caller_name": call.caller_name,
-        "status": call.status,
+    values = call.row_values() | {
         "sequence_number": report.sequence_number,
         "duration_seconds": report.duration_seconds,
-        "at": call.at,
         # A call's row names the recruiter whose line it rang, or whose line calls out.
         "line": call.to_number if call.direction == INBOUND else call.from_number,
     }

@@ -96,15 +96,7 @@ async def count_miss(
     policy: NudgePolicy,
 ) -> MissResult:
     """`obligations.record_miss` as one atomic statement of its own (PostgreSQL only)."""
-    values = {
-        "call_sid": call.call_sid,
-        "parent_call_sid": call.parent_call_sid,
-        "direction": call.direction,
-        "from_number": call.from_number,
-        "to_number": call.to_number,
-        "caller_name": call.caller_name,
-        "status": call.status,
-        "at": call.at,
+    values = call.row_values() | {
         "recruiter_id": recruiter_id,
         "caller": caller,
         "first_due": policy.first_due(call.at),

@@ -57,6 +57,19 @@ class CallFacts:
     parent_call_sid: str | None = None
     caller_name: str | None = None
 
+    def row_values(self) -> dict[str, Any]:
+        """The call log columns these facts fill, as statement values (`at` for the times)."""
+        return {
+            "call_sid": self.call_sid,
+            "parent_call_sid": self.parent_call_sid,
+            "direction": self.direction,
+            "from_number": self.from_number,
+            "to_number": self.to_number,
+            "caller_name": self.caller_name,
+            "status": self.status,
+            "at": self.at,
+        }
+
 
 @dataclass(frozen=True)
 class ClaimedCall:
@@ -95,17 +108,7 @@ async def add_event(
 
 async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
     """Insert the call's row if new and lock it until commit, so its callbacks take turns."""
-    values = {
-        "call_sid": call.call_sid,
-        "parent_call_sid": call.parent_call_sid,
-        "direction": call.direction,
-        "from_number": call.from_number,
-        "to_number": call.to_number,
-        "caller_name": call.caller_name,
-        "status": call.status,
-        "at": call.at,
-        "recruiter_id": call.recruiter_id,
-    }
+    values = call.row_values() | {"recruiter_id": call.recruiter_id}
     row = (await session.execute(miss_statements(session).claim_call, values_for(values))).one()
     return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
 
