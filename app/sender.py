@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # longer ago than this belongs to a worker that died.
 SENDING_LEASE = timedelta(minutes=2)
 _BATCH = 20
+IN_FLIGHT = 6  # concurrent sends per worker (the default thread pool's size on 2 cores)
 
 
 @dataclass(frozen=True)
@@ -142,25 +143,32 @@ class OutboxSender:
             return claimed, len(items) == _BATCH
 
     async def _send_batch(self, batch: list[Claimed], stopping: Callable[[], bool]) -> int:
-        sent = 0
-        for index, claimed in enumerate(batch):
-            if stopping():  # finish the item in hand, hand the rest back unsent
-                await self._release(batch[index:])
-                break
-            sent += await self._send_one(claimed)
-        return sent
+        """Send a few at a time (Twilio answers slower than we ask) and record the outcomes
+        together; once stopping, finish the items in hand and hand the rest back unsent."""
+        gate = asyncio.Semaphore(IN_FLIGHT)
+        unsent: list[Claimed] = []
 
-    async def _send_one(self, claimed: Claimed) -> int:
+        async def attempt(claimed: Claimed) -> Outcome | None:
+            async with gate:
+                if stopping():
+                    unsent.append(claimed)
+                    return None
+                return await self._attempt(claimed)
+
+        outcomes = [o for o in await asyncio.gather(*map(attempt, batch)) if o is not None]
+        if unsent:
+            await self._release(unsent)
+        await self._record(outcomes)
+        return sum(1 for outcome in outcomes if outcome.error is None)
+
+    async def _attempt(self, claimed: Claimed) -> "Outcome":
         try:
             sid = await self._made_before(claimed)
-            recovered = sid is not None
-            if sid is None:
-                sid = await asyncio.to_thread(self.transport.send, claimed.item)
+            if sid is not None:
+                return Outcome(claimed, sid, recovered=True)
+            return Outcome(claimed, await asyncio.to_thread(self.transport.send, claimed.item))
         except SendError as error:
-            await self._record_failure(claimed, error)
-            return 0
-        await self._record_sent(claimed, sid, recovered=recovered)
-        return 1
+            return Outcome(claimed, error=error)
 
     async def _made_before(self, claimed: Claimed) -> str | None:
         """The SID of what an earlier attempt of this item made at Twilio, if it made one."""
@@ -180,67 +188,82 @@ class OutboxSender:
             )
         return next((sid for sid in candidates if sid not in taken), None)
 
-    async def _record_sent(self, claimed: Claimed, sid: str | None, *, recovered: bool) -> None:
+    async def _record(self, outcomes: Sequence["Outcome"]) -> None:
+        """Record a batch's outcomes in one transaction, then count them."""
+        if not outcomes:
+            return
         async with unit_of_work(self.sessions) as session:
-            item = await self._fenced(session, claimed)
-            if item is None:
-                return
+            items = await self._fenced(session, [outcome.claimed for outcome in outcomes])
             now = self.clock.now()
-            item.twilio_sid = item.twilio_sid or sid
-            item.sent_at = item.sent_at or now
-            item.updated_at = now
-            if item.status is OutboxStatus.SENDING:  # a delivery report may have come first
-                item.status = OutboxStatus.SENT
-                item.error_code, item.error_message = None, None
-            if (
-                claimed.recruiter_flagged
-                and claimed.recruiter_id is not None
-                and claimed.item.kind is OutboxKind.SMS
-                and item.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED)
-            ):
-                await clear_flags(
-                    session,
-                    outbox_id=item.id,
-                    recruiter_id=claimed.recruiter_id,
-                    to_number=item.to_number,
-                    at=now,
-                )
-        outcome = "recovered" if recovered else "sent"
-        OUTBOX_SENDS.labels(kind=claimed.item.kind.value, outcome=outcome).inc()
-        if claimed.purpose in REMINDER_PURPOSES:
-            NUDGES.labels(outcome="sent").inc()
+            for outcome in outcomes:
+                item = items.get(outcome.claimed.item.id)
+                if item is None:
+                    continue
+                if outcome.error is None:
+                    await self._record_sent(session, item, outcome, now)
+                else:
+                    await self._record_failure(session, item, outcome.error, now)
+        for outcome in outcomes:
+            _count(outcome)
 
-    async def _record_failure(self, claimed: Claimed, error: SendError) -> None:
-        async with unit_of_work(self.sessions) as session:
-            item = await self._fenced(session, claimed)
-            if item is None or item.status is not OutboxStatus.SENDING:
-                return
-            now = self.clock.now()
-            item.error_code, item.error_message = error.code, str(error)[:500]
-            item.updated_at = now
-            if error.permanent:
-                item.status = OutboxStatus.FAILED
-                if item.kind is OutboxKind.SMS:
-                    await flag_failure(session, item=item, code=error.code, at=now, actor=WORKER)
-            else:
-                item.status = OutboxStatus.PENDING
-                item.next_attempt_at = now + backoff(item.attempts, self.max_backoff)
-        outcome = "failed" if error.permanent else "retry"
-        OUTBOX_SENDS.labels(kind=claimed.item.kind.value, outcome=outcome).inc()
-        if error.permanent and claimed.purpose in REMINDER_PURPOSES:
-            NUDGES.labels(outcome="failed").inc()
-        # The code, not Twilio's message: that can quote the phone number.
-        log.warning("outbox item %s: error %s (%s)", claimed.item.id, error.code, outcome)
+    async def _record_sent(
+        self, session: AsyncSession, item: OutboxItem, outcome: "Outcome", now: datetime
+    ) -> None:
+        claimed = outcome.claimed
+        item.twilio_sid = item.twilio_sid or outcome.sid
+        item.sent_at = item.sent_at or now
+        item.updated_at = now
+        if item.status is OutboxStatus.SENDING:  # a delivery report may have come first
+            item.status = OutboxStatus.SENT
+            item.error_code, item.error_message = None, None
+        if (
+            claimed.recruiter_flagged
+            and claimed.recruiter_id is not None
+            and claimed.item.kind is OutboxKind.SMS
+            and item.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED)
+        ):
+            await clear_flags(
+                session,
+                outbox_id=item.id,
+                recruiter_id=claimed.recruiter_id,
+                to_number=item.to_number,
+                at=now,
+            )
 
-    async def _fenced(self, session: AsyncSession, claimed: Claimed) -> OutboxItem | None:
-        """The item, locked, unless another worker has claimed it since (it outlived the lease)."""
-        item = await session.get(
-            OutboxItem, claimed.item.id, with_for_update=True, populate_existing=True
+    async def _record_failure(
+        self, session: AsyncSession, item: OutboxItem, error: SendError, now: datetime
+    ) -> None:
+        if item.status is not OutboxStatus.SENDING:
+            return
+        item.error_code, item.error_message = error.code, str(error)[:500]
+        item.updated_at = now
+        if error.permanent:
+            item.status = OutboxStatus.FAILED
+            if item.kind is OutboxKind.SMS:
+                await flag_failure(session, item=item, code=error.code, at=now, actor=WORKER)
+        else:
+            item.status = OutboxStatus.PENDING
+            item.next_attempt_at = now + backoff(item.attempts, self.max_backoff)
+
+    async def _fenced(
+        self, session: AsyncSession, batch: Sequence[Claimed]
+    ) -> dict[int, OutboxItem]:
+        """The items, locked, but for any another worker claimed since (it outlived the lease)."""
+        attempts = {claimed.item.id: claimed.attempt for claimed in batch}
+        items = await session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.id.in_(attempts))
+            .order_by(OutboxItem.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        if item is None or item.attempts != claimed.attempt or item.claimed_by != self.name:
-            log.warning("outbox item %s was taken over by another worker", claimed.item.id)
-            return None
-        return item
+        mine = {}
+        for item in items:
+            if item.attempts != attempts[item.id] or item.claimed_by != self.name:
+                log.warning("outbox item %s was taken over by another worker", item.id)
+                continue
+            mine[item.id] = item
+        return mine
 
     async def _release(self, batch: Sequence[Claimed]) -> None:
         """Hand claimed but unsent items back, as if never claimed."""
@@ -259,6 +282,37 @@ class OutboxSender:
                     claimed_by=None,
                 )
             )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt at Twilio gave: a SID (new, or found from an earlier attempt) or an
+    error."""
+
+    claimed: Claimed
+    sid: str | None = None
+    recovered: bool = False
+    error: SendError | None = None
+
+
+def _count(outcome: Outcome) -> None:
+    kind, reminder = outcome.claimed.item.kind.value, outcome.claimed.purpose in REMINDER_PURPOSES
+    if outcome.error is None:
+        OUTBOX_SENDS.labels(kind=kind, outcome="recovered" if outcome.recovered else "sent").inc()
+        if reminder:
+            NUDGES.labels(outcome="sent").inc()
+        return
+    permanent = outcome.error.permanent
+    OUTBOX_SENDS.labels(kind=kind, outcome="failed" if permanent else "retry").inc()
+    if permanent and reminder:
+        NUDGES.labels(outcome="failed").inc()
+    # The code, not Twilio's message: that can quote the phone number.
+    log.warning(
+        "outbox item %s: error %s (%s)",
+        outcome.claimed.item.id,
+        outcome.error.code,
+        "failed" if permanent else "retry",
+    )
 
 
 def _outgoing(item: OutboxItem) -> Outgoing:

@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from app.clock import FileClock
 from app.config import Settings
 from app.models import Obligation, ObligationStatus, OutboxItem, OutboxStatus, Recruiter
-from app.sender import SENDING_LEASE
+from app.sender import IN_FLIGHT, SENDING_LEASE
 from app.worker_lock import lock_path
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_obligation, make_recruiter
@@ -87,20 +87,21 @@ async def test_sigterm_finishes_the_sms_in_hand_claims_no_more_and_exits_0(
     file_clock: FileClock,
     tmp_path: Path,
 ) -> None:
-    for _ in range(3):
+    due = IN_FLIGHT + 4
+    for _ in range(due):
         await missed_call(sessions, settings, make_recruiter(db), at=T0)
-    fake_twilio.stall_next(method="POST")
+    fake_twilio.stall_next(times=due, method="POST")
     worker = callpledge(
         "worker", env=worker_env(db, fake_twilio, file_clock.path), log=tmp_path / "w.log"
     )
-    wait_until(lambda: posts(fake_twilio) == 1, "the first SMS is in hand")
+    wait_until(lambda: posts(fake_twilio) == IN_FLIGHT, "the SMS in hand reach Twilio")
     worker.send_signal(signal.SIGTERM)
     time.sleep(0.3)
     fake_twilio.release()
     assert worker.wait(timeout=15) == 0
-    assert len(fake_twilio.messages) == 1 and posts(fake_twilio) == 1
+    assert len(fake_twilio.messages) == IN_FLIGHT and posts(fake_twilio) == IN_FLIGHT
     items = sorted((i.status.value, i.attempts) for i in db.all(OutboxItem))
-    assert items == [("pending", 0), ("pending", 0), ("sent", 1)]
+    assert items == [("pending", 0)] * 4 + [("sent", 1)] * IN_FLIGHT
     assert "stopped" in (tmp_path / "w.log").read_text()
 
 
