@@ -65,6 +65,9 @@ _ID = re.compile(r"#? ?([0-9]+)(?: [^0-9]*)?")
 _ID_THEN_REST = re.compile(r"#? ?([0-9]+) ?(.*)")
 _DURATION = re.compile(r"(?:[0-9]{1,4} ?[A-Z]+ ?)+")
 _DURATION_PART = re.compile(r"([0-9]{1,4}) ?([A-Z]+)")
+# Not echoed in a reply: control characters, and the bidi embeddings, overrides and isolates
+# that would turn the rest of the reply around on the recruiter's screen.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def parse(text: str) -> Command:
@@ -94,7 +97,7 @@ def _clean(text: str) -> str:
 
 
 def _unknown(text: str) -> Command:
-    shown = " ".join(text.split())
+    shown = " ".join(_UNSHOWABLE.sub("", text).split())
     if not shown:
         return Command(Verb.UNKNOWN, problem="That message was empty.")
     if len(shown) > _ECHO_MOST:
@@ -133,7 +136,8 @@ def _snooze(rest: str) -> Command:
         return Command(Verb.SNOOZE, obligation_id=obligation_id, snooze=DEFAULT_SNOOZE)
     seconds = _seconds(wanted)
     if seconds is None or seconds <= 0:
-        problem = f"Write how long, e.g. SNOOZE {obligation_id} 30m, 2h or 1d."
+        example = obligation_id if obligation_id <= LARGEST_ID else 12
+        problem = f"Write how long, e.g. SNOOZE {example} 30m, 2h or 1d."
         return Command(Verb.UNKNOWN, problem=problem)
     if seconds > LONGEST_SNOOZE.total_seconds():
         return Command(Verb.UNKNOWN, problem=f"Snooze for {LONGEST_SNOOZE.days} days at most.")

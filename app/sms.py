@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query, Response
 
 from app.delivery import record_delivery
 from app.deps import ClockDep, RuntimeDep, SessionDep
-from app.errors import InvalidInput
 from app.inbound_sms import IncomingSms, on_incoming
 from app.metrics import WEBHOOKS
 from app.twilio import messaging
@@ -26,11 +25,8 @@ _NUMBER_MAX = 128
 async def sms_incoming(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    message_sid = params.require("MessageSid")
-    if len(message_sid) > _SID_MAX:
-        raise InvalidInput(f"the field MessageSid is longer than {_SID_MAX} characters")
     sms = IncomingSms(
-        message_sid=message_sid,
+        message_sid=params.require("MessageSid", max_length=_SID_MAX),
         from_number=params.get("From", "")[:_NUMBER_MAX],
         to_number=params.get("To", "")[:_NUMBER_MAX],
         body=params.get("Body", ""),
@@ -51,13 +47,16 @@ async def sms_status(
     session: SessionDep,
     clock: ClockDep,
     outbox: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="The outbox item the SMS was sent for")
+        str | None,
+        # Plain ASCII digits, as the service writes them (an int would also read `+1`, ` 1`
+        # or `1_0`); 18 at most, so any value fits the BIGINT id.
+        Query(pattern=r"^[1-9][0-9]{0,17}$", description="The outbox item the SMS was sent for"),
     ] = None,
 ) -> Response:
     await record_delivery(
         session,
-        outbox_id=outbox,
-        message_sid=params.require("MessageSid", max_length=64),
+        outbox_id=int(outbox) if outbox else None,
+        message_sid=params.require("MessageSid", max_length=_SID_MAX),
         status=params.require("MessageStatus"),
         error_code=params.integer("ErrorCode"),
         at=clock.now(),

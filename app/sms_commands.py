@@ -63,7 +63,8 @@ async def carry_out(
         return f"{command.problem or 'Sorry, that is not a command.'} Reply HELP for the commands."
     obligation = await _theirs(session, sender.recruiter, command.obligation_id)
     if obligation is None:
-        return f"#{command.obligation_id} is not one of your callbacks. Reply LIST to see yours."
+        named = _named(command.obligation_id)
+        return f"{named} is not one of your callbacks. Reply LIST to see yours."
     if command.verb is Verb.DONE:
         return await _close(session, obligation, sender)
     if command.verb is Verb.SNOOZE:
@@ -181,6 +182,11 @@ def _fitted(head: str, obligations: Sequence[Obligation], total: int, now: datet
             break
         lines.append(line)
     return render(lines)
+
+
+def _named(obligation_id: int) -> str:
+    # An id longer than any obligation's is read as LARGEST_ID + 1: not what they wrote.
+    return f"#{obligation_id}" if obligation_id <= LARGEST_ID else "That number"
 
 
 def _who(obligation: Obligation) -> str:

@@ -195,11 +195,11 @@ async def connect_choice(
 async def callback_result(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
 ) -> Response:
-    dial_status = params.require("DialCallStatus")
+    dial_status = params.require("DialCallStatus", max_length=_STATUS_MAX)
     settled = await callbacks.on_dial_action(
         session,
         parent=_call(params, runtime.clock.now()),
-        leg_sid=_sid(params, "DialCallSid") if params.get("DialCallSid") else None,
+        leg_sid=params.optional("DialCallSid", max_length=_SID_MAX),
         dial_status=dial_status,
         obligation_id=_optional_id(request, "obligation"),
         region=runtime.settings.default_region,
@@ -242,15 +242,16 @@ def _sid(params: TwilioParams, name: str) -> str:
 
 def _query_id(request: Request, name: str, maximum: int = _ID_MAX) -> int:
     """An id named in the signed URL we handed Twilio (`?recruiter=`, `?outbox=`...)."""
-    try:
-        value = int(request.query_params[name])
-    except (KeyError, ValueError):
+    raw = request.query_params.get(name)
+    if raw is None:
         log.warning("webhook %s lacks the query parameter %s", request.url.path, name)
-        raise InvalidInput(f"the query parameter {name} is required") from None
-    if not 0 < value <= maximum:
+        raise InvalidInput(f"the query parameter {name} is required")
+    # Only plain ASCII digits: int() also reads `+1`, ` 1`, `1_0` and other scripts' digits,
+    # none of which the service ever writes into a URL (and refuses over 4,300 digits).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= maximum):
         log.warning("webhook %s names an impossible %s", request.url.path, name)
         raise InvalidInput(f"the query parameter {name} names nothing")
-    return value
+    return int(raw)
 
 
 def _optional_id(request: Request, name: str) -> int | None:

@@ -2,6 +2,8 @@
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app.twilio.twiml import xml_safe
+
 INCOMING = "/twilio/sms/incoming"
 STATUS = "/twilio/sms/status"
 NO_REPLY = str(MessagingResponse())
@@ -12,5 +14,5 @@ def reply(text: str | None) -> str:
     if not text:
         return NO_REPLY
     response = MessagingResponse()
-    response.message(text)
+    response.message(xml_safe(text))
     return str(response)

@@ -5,6 +5,8 @@ webhooks only pick a string. Every `<Dial>`, `<Gather>` and `<Record>` names its
 `action`: without one Twilio re-requests the current URL and the flow loops.
 """
 
+import re
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.config import Settings
@@ -38,6 +40,14 @@ NOT_A_SOFTPHONE = "Sorry, this phone may not call out through the recruiting lin
 NOT_A_NUMBER = "Sorry, that is not a phone number that can be called. Goodbye."
 NOTHING_TO_CALL = "This callback was closed in the meantime, so there is nobody to call. Goodbye."
 NO_ANSWER_NOTED = "No answer. Your attempt is noted. Goodbye."
+# What XML 1.0 cannot hold: C0 controls (but tab and newlines), surrogates, U+FFFE, U+FFFF.
+# ElementTree writes them anyway, and Twilio cannot parse the document that holds one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` for a TwiML document: without the characters no XML document may hold."""
+    return _NOT_XML.sub("", text)
 
 
 def connect_path(outbox_id: int) -> str:
@@ -87,7 +97,7 @@ class VoiceTwiml:
         action both report how it ended (either may come first, or alone)."""
         response = VoiceResponse()
         if announce:
-            response.say(announce)
+            response.say(xml_safe(announce))
         query = f"?obligation={obligation_id}" if obligation_id is not None else ""
         dial = response.dial(action=self._callback_result + query, caller_id=line)
         dial.number(number, status_callback=self._status, status_callback_event="completed")
@@ -95,7 +105,7 @@ class VoiceTwiml:
 
     def click_to_call_screen(self, *, outbox_id: int, prompt: str) -> str:
         """Run on the recruiter's leg of a click-to-call: only a key press dials the caller."""
-        return _screen(f"{self._connect_choice}?outbox={outbox_id}", prompt)
+        return _screen(f"{self._connect_choice}?outbox={outbox_id}", xml_safe(prompt))
 
 
 def _render(response: VoiceResponse) -> str:

@@ -6,30 +6,17 @@ The routes come from the app itself, so a route added later is drilled too (and
 """
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
-import pytest
-from sqlalchemy import Connection, func, select
 
-from app.models import Call, Obligation, OutboxItem, OutboxKind, OutboxStatus, Voicemail
-from tests.drills.webhooks import (
-    CALL_SID,
-    E164,
-    EXAMPLES,
-    Example,
-    Ids,
-    assert_error_shape,
-    registered_twilio_routes,
-    snapshot,
-)
+from app.models import Call, InboundMessage, Obligation, Voicemail
+from tests.drills.drill import Drill, Tables, refused, survives
+from tests.drills.webhooks import EXAMPLES, registered_twilio_routes
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 from tests.support.signer import TwilioSigner
 
 ROUTES = registered_twilio_routes()
-_sids = itertools.count(1)
 
 # Values Twilio never sends, put in each field of each route in turn.
 GARBLED = [
@@ -101,161 +88,6 @@ NOT_FORMS = [
     ("application/x-www-form-urlencodedx", b"CallSid=CA1"),
     (None, b"CallSid=CA1"),
 ]
-
-
-@pytest.fixture
-def ids(db: TestDatabase) -> Ids:
-    """A recruiter with an open obligation, a logged call and an outbox item."""
-    recruiter = make_recruiter(db)
-    obligation = make_obligation(recruiter)
-    db.add(obligation)
-    db.add(make_call(recruiter, CALL_SID, obligation_id=obligation.id))
-    item = OutboxItem(
-        kind=OutboxKind.SMS,
-        purpose="nudge",
-        idempotency_key="drill",
-        recruiter_id=recruiter.id,
-        to_number=recruiter.mobile,
-        from_number=recruiter.line,
-        body="You missed a call",
-        status=OutboxStatus.SENT,
-        attempts=1,
-        next_attempt_at=T0,
-        created_at=T0,
-        updated_at=T0,
-    )
-    db.add(item)
-    return Ids(recruiter.id, item.id, recruiter.line, recruiter.mobile)
-
-
-@pytest.fixture(params=ROUTES)
-def route(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def example(route: str) -> Example:
-    if route not in EXAMPLES:
-        pytest.fail(f"{route} has no valid webhook in tests/drills/webhooks.py EXAMPLES")
-    return EXAMPLES[route]
-
-
-class Drill:
-    """Sends one route's webhooks, variations of its example, and checks each answer."""
-
-    def __init__(
-        self, client: httpx.AsyncClient, signer: TwilioSigner, ids: Ids, example: Example
-    ) -> None:
-        self.client, self.signer = client, signer
-        self.path, self.params = ids.fill(example)
-        self.example = example
-        self.tried = 0
-        client.event_hooks["request"].append(self._count)
-
-    async def _count(self, _request: httpx.Request) -> None:
-        self.tried += 1
-
-    def fresh(self, **changes: str) -> dict[str, str]:
-        """The example with new SIDs (so every case is a first delivery) and `changes`."""
-        params = {
-            key: f"{value[:2]}{next(_sids):032d}"
-            if key.endswith("Sid") and key != "AccountSid"
-            else value
-            for key, value in self.params.items()
-        }
-        return params | changes
-
-    async def post(
-        self,
-        params: dict[str, str],
-        *,
-        path: str | None = None,
-        signed_path: str | None = None,
-        signed_params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """POST `params` to `path`, signed for `signed_path` and `signed_params` (default:
-        as sent)."""
-        path = path or self.path
-        signature = self.signer.headers(
-            signed_path or path, params if signed_params is None else signed_params
-        )
-        return await self.client.post(path, data=params, headers=signature | (headers or {}))
-
-
-class Tables:
-    """One connection to the test database, for looking between requests."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self._last: dict[str, list[tuple[Any, ...]]] | None = None
-
-    def before(self) -> dict[str, list[tuple[Any, ...]]]:
-        """The rows as the last request left them (every request here goes through
-        `refused` or `survives`, which look after each one)."""
-        return self._last if self._last is not None else self.after()
-
-    def after(self) -> dict[str, list[tuple[Any, ...]]]:
-        self._last = snapshot(self.connection)
-        return self._last
-
-    def assert_sane(self) -> None:
-        """What any webhook may leave: callers in E.164 (or withheld), call-log numbers clipped."""
-        callers = self.connection.scalars(select(Obligation.caller)).all()
-        assert all(c is None or E164.fullmatch(c) for c in callers), callers
-        longest = self.connection.scalar(
-            select(func.max(func.length(Call.from_number) + func.length(Call.to_number)))
-        )
-        self.connection.rollback()
-        assert (longest or 0) <= 2 * 128
-
-
-async def refused(
-    drill: Drill,
-    tables: Tables,
-    status: int,
-    code: str,
-    request: Callable[[], Awaitable[httpx.Response]],
-    *,
-    naming: str | None = None,
-) -> dict[str, Any]:
-    """The request answers `status` with error `code` (naming a field) and writes nothing."""
-    before = tables.before()
-    response = await request()
-    assert response.status_code == status, (response.status_code, response.text[:300])
-    body = assert_error_shape(response)
-    assert body["error"] == code, body
-    if naming is not None:
-        assert naming in str(body["detail"]), body
-    assert tables.after() == before, "a refused webhook wrote to the database"
-    return body
-
-
-async def survives(drill: Drill, tables: Tables, params: dict[str, str]) -> httpx.Response:
-    """A signed webhook with odd values: answered normally or refused cleanly, never a 5xx."""
-    before = tables.before()
-    response = await drill.post(params)
-    assert response.status_code < 500, (response.status_code, response.text[:300])
-    after = tables.after()
-    if response.status_code >= 400:
-        assert_error_shape(response)
-        assert after == before, "a refused webhook wrote to the database"
-    return response
-
-
-@pytest.fixture
-def drill(
-    client: httpx.AsyncClient, signer: TwilioSigner, ids: Ids, example: Example, route: str
-) -> Iterator[Drill]:
-    drill = Drill(client, signer, ids, example)
-    yield drill
-    print(f" [{drill.tried} requests to {route}]", end="")  # shown with `pytest -s`
-
-
-@pytest.fixture
-def tables(db: TestDatabase) -> Iterator[Tables]:
-    with db.engine.connect() as connection:
-        yield Tables(connection)
 
 
 def test_every_twilio_route_has_an_example() -> None:
@@ -397,49 +229,6 @@ def _assert_stored(db: TestDatabase, name: str, text: str, params: dict[str, str
         assert voicemail.transcript == text
     if name == "CallerName" and (calls := db.all(Call, Call.call_sid == params["CallSid"])):
         assert calls[0].caller_name == text[:120]
-
-
-@pytest.mark.parametrize("route", ["/twilio/voice/dial"])
-async def test_a_dial_action_naming_no_recruiter_is_422_and_writes_nothing(
-    drill: Drill, tables: Tables
-) -> None:
-    params = drill.fresh()
-    for recruiter in ["", "abc", "-1", "0", "1.5", "99999", "9" * 30, "1e3", "0x10"]:
-        path = f"/twilio/voice/dial?recruiter={recruiter}"
-        await refused(
-            drill,
-            tables,
-            422,
-            "validation_error",
-            lambda p=path: drill.post(params, path=p),
-            naming="recruiter",
-        )
-    bare = "/twilio/voice/dial"
-    await refused(drill, tables, 422, "validation_error", lambda: drill.post(params, path=bare))
-
-
-@pytest.mark.parametrize("route", ["/twilio/sms/status"])
-async def test_a_delivery_report_naming_an_impossible_outbox_item_or_sid_is_422(
-    drill: Drill, tables: Tables
-) -> None:
-    # The item is still `sent`, so this report would be applied but for its SID.
-    overlong = drill.fresh(MessageSid="SM" + "9" * 100)
-    await refused(
-        drill,
-        tables,
-        422,
-        "validation_error",
-        lambda: drill.post(overlong),
-        naming="MessageSid",
-    )
-    params = drill.fresh()
-    for outbox in ["abc", "-1", "0", "9" * 30, "1.5"]:
-        path = f"/twilio/sms/status?outbox={outbox}"
-        await refused(
-            drill,
-            tables,
-            422,
-            "validation_error",
-            lambda p=path: drill.post(params, path=p),
-            naming="outbox",
-        )
+    if name == "Body":
+        message = db.one(InboundMessage, InboundMessage.message_sid == params["MessageSid"])
+        assert message.body == text

@@ -9,9 +9,8 @@ from twilio.request_validator import RequestValidator
 
 from app.errors import Forbidden, InvalidInput
 from app.twilio.webhooks import TwilioParams, signed_url, verify_signature
-from tests.drills.webhooks import EXAMPLES, Ids, assert_error_shape
+from tests.drills.webhooks import EXAMPLES, Ids, assert_error_shape, seed
 from tests.support.databases import TestDatabase
-from tests.support.factories import make_recruiter
 from tests.support.signer import TwilioSigner
 
 INTEGER_MAX = 2**31 - 1
@@ -67,6 +66,12 @@ def test_twilios_signature_verifies_and_any_changed_value_does_not(
         verify_signature(validator, url + "x", multi, signature)
 
 
+@pytest.fixture
+def ids(db: TestDatabase) -> Ids:
+    """Rows the examples name, seeded once for all of a test's examples."""
+    return seed(db)
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -76,13 +81,11 @@ def test_twilios_signature_verifies_and_any_changed_value_does_not(
 async def test_any_signed_form_on_any_route_is_answered_without_a_5xx(
     client: httpx.AsyncClient,
     signer: TwilioSigner,
-    db: TestDatabase,
+    ids: Ids,
     route: str,
     changes: dict[str, str],
     dropped: list[str],
 ) -> None:
-    recruiter = make_recruiter(db)
-    ids = Ids(recruiter.id, 1, recruiter.line, recruiter.mobile)
     path, params = ids.fill(EXAMPLES[route])
     form = {k: v for k, v in (params | changes).items() if k not in dropped}
     response = await client.post(path, data=form, headers=signer.headers(path, form))
