@@ -45,11 +45,16 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 def _engine_options(database_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    # hide_parameters: a statement's values (phone numbers among them) stay out of error
+    # messages, and so out of logs.
     if is_sqlite(database_url):
-        return {"pool_pre_ping": True} | overrides
+        return {"pool_pre_ping": True, "hide_parameters": True} | overrides
     # PostgreSQL pings in _ping_when_idle instead: a round trip per checkout is most of a
     # one-statement webhook's cost, and a connection checked in a moment ago is alive.
-    options: dict[str, Any] = {"connect_args": {"connect_timeout": _PG_CONNECT_TIMEOUT_S}}
+    options: dict[str, Any] = {
+        "hide_parameters": True,
+        "connect_args": {"connect_timeout": _PG_CONNECT_TIMEOUT_S},
+    }
     if "poolclass" not in overrides:
         # Room for the concurrency of one process: an overflow connection is opened and
         # closed per use, which costs PostgreSQL a backend fork each time.

@@ -1,6 +1,6 @@
 """Prometheus metrics. Labels carry kinds and outcomes, never a phone number or an id."""
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 WEBHOOKS = Counter(
     "callpledge_webhooks_total",
@@ -24,10 +24,4 @@ OUTBOX_BACKLOG = Gauge(
 )
 WORKER_LAG = Gauge(
     "callpledge_worker_lag_seconds", "Age of the oldest due nudge or outbox item (0 if none)."
-)
-WEBHOOK_SECONDS = Histogram(
-    "callpledge_webhook_seconds",
-    "Time to answer a Twilio webhook, by kind.",
-    ["kind"],
-    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )

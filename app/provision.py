@@ -13,10 +13,10 @@ from twilio.rest import Client
 
 from app.config import Settings
 from app.twilio import twiml
+from app.twilio.messaging import INCOMING as SMS_INCOMING
+from app.twilio.twiml import OUTBOUND
 
 APP_NAME = "callpledge softphones"
-OUTBOUND = "/twilio/voice/outbound"
-SMS_INCOMING = "/twilio/sms/incoming"
 # Twilio's connection overrides: retry 3 times on connect timeout, read timeout and 5xx.
 RETRIES = "#rc=3&rp=ct,rt,5xx"
 

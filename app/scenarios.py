@@ -12,6 +12,7 @@ import httpx
 
 from app.config import Settings
 from app.simulator import (
+    API_VERSION,
     CallRecord,
     CallScript,
     Exchange,
@@ -20,10 +21,9 @@ from app.simulator import (
     TwilioSimulator,
     new_sid,
 )
+from app.simulator_recruiter import send_text
 from app.twilio.twiml import STATUS
 
-SMS_INCOMING = "/twilio/sms/incoming"
-_API_VERSION = "2010-04-01"
 # What a callback that connected lasts, in the status callback Twilio sends.
 CALLBACK_SECONDS = 95
 _ID = re.compile(r"^\s*#?[A-Za-z]+\s+#?(\d{1,18})\b")
@@ -61,7 +61,7 @@ async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: s
     connected = status == "completed"
     params = {
         "AccountSid": twilio.account_sid,
-        "ApiVersion": _API_VERSION,
+        "ApiVersion": API_VERSION,
         "CallSid": new_sid("CA"),
         "From": line,
         "To": callee,
@@ -77,21 +77,7 @@ async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: s
 
 async def text_message(twilio: TwilioSimulator, *, sender: str, line: str, body: str) -> Exchange:
     """An SMS reaching the line: Twilio asks its *A message comes in* URL what to do."""
-    message_sid = new_sid("SM")
-    params = {
-        "AccountSid": twilio.account_sid,
-        "ApiVersion": _API_VERSION,
-        "MessageSid": message_sid,
-        "SmsSid": message_sid,
-        "SmsMessageSid": message_sid,
-        "SmsStatus": "received",
-        "From": sender,
-        "To": line,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-    }
-    return await twilio.send(Request(twilio.url(SMS_INCOMING), params))
+    return await send_text(twilio, sender=sender, line=line, body=body)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,27 @@ class Texted:
     replies: list[str]
 
 
+async def send_text(
+    twilio: TwilioSimulator, *, sender: str, line: str, body: str, message_sid: str | None = None
+) -> Exchange:
+    """An SMS reaching `line`: Twilio asks its *A message comes in* URL what to do."""
+    sid = message_sid or new_sid("SM")
+    params = {
+        "AccountSid": twilio.account_sid,
+        "ApiVersion": API_VERSION,
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "SmsStatus": "received",
+        "From": sender,
+        "To": line,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+    }
+    return await twilio.send(Request(twilio.url(SMS_INCOMING), params))
+
+
 class RecruiterPhone:
     """Twilio's side of a recruiter's texts and outgoing calls."""
 
@@ -66,21 +87,9 @@ class RecruiterPhone:
         self, *, sender: str, line: str, body: str, message_sid: str | None = None
     ) -> Texted:
         """An SMS from `sender` to `line` (pass the same `message_sid` for a redelivery)."""
-        sid = message_sid or new_sid("SM")
-        params = {
-            "AccountSid": self.twilio.account_sid,
-            "ApiVersion": API_VERSION,
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "SmsMessageSid": sid,
-            "SmsStatus": "received",
-            "From": sender,
-            "To": line,
-            "Body": body,
-            "NumMedia": "0",
-            "NumSegments": "1",
-        }
-        exchange = await self.twilio.send(Request(self.twilio.url(SMS_INCOMING), params))
+        exchange = await send_text(
+            self.twilio, sender=sender, line=line, body=body, message_sid=message_sid
+        )
         if exchange.status_code != 200:
             raise FlowError(f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}")
         return Texted(exchange, [m.text or "" for m in exchange.twiml().iter("Message")])
