@@ -22,7 +22,14 @@ from app.calls import DIAL_LEG, TERMINAL, UNANSWERED
 from app.metrics import OBLIGATIONS_CLOSED
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 from app.nudges import NudgePolicy
-from app.obligations import CallFacts, claim_call, close, record_attempt, recruiter_actor
+from app.obligations import (
+    CallFacts,
+    claim_call,
+    close,
+    connected_at,
+    record_attempt,
+    recruiter_actor,
+)
 from app.phones import caller_number
 from app.softphone import SCHEMES
 
@@ -45,6 +52,7 @@ async def settle(
     *,
     leg: CallFacts,
     recruiter: Recruiter,
+    talked_seconds: int | None,
     region: str,
     policy: NudgePolicy,
 ) -> Settled:
@@ -65,11 +73,18 @@ async def settle(
         .where(Call.id == claimed.id)
         .values(obligation_id=obligation.id, updated_at=leg.at)
     )
-    return await _close_or_attempt(session, obligation=obligation, leg=leg, policy=policy)
+    return await _close_or_attempt(
+        session, obligation=obligation, leg=leg, talked_seconds=talked_seconds, policy=policy
+    )
 
 
 async def _close_or_attempt(
-    session: AsyncSession, *, obligation: Obligation, leg: CallFacts, policy: NudgePolicy
+    session: AsyncSession,
+    *,
+    obligation: Obligation,
+    leg: CallFacts,
+    talked_seconds: int | None,
+    policy: NudgePolicy,
 ) -> Settled:
     actor = recruiter_actor(obligation.recruiter_id)
     if leg.status in UNANSWERED:
@@ -85,9 +100,9 @@ async def _close_or_attempt(
         return Settled.ATTEMPT
     reason = CloseReason.CALLBACK
     detail = {"call_sid": leg.call_sid}
-    await close(
-        session, obligation=obligation, reason=reason, actor=actor, at=leg.at, detail=detail
-    )
+    # Reported when the call ends; the obligation was kept when the call connected.
+    at = connected_at(leg.at, talked_seconds)
+    await close(session, obligation=obligation, reason=reason, actor=actor, at=at, detail=detail)
     OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return Settled.CLOSED
 
@@ -118,6 +133,7 @@ async def on_reported_call(
     *,
     call: CallFacts,
     recruiter_id: int | None,
+    talked_seconds: int | None,
     region: str,
     policy: NudgePolicy,
 ) -> Settled:
@@ -129,7 +145,14 @@ async def on_reported_call(
     recruiter = await session.get(Recruiter, recruiter_id) if recruiter_id is not None else None
     if recruiter is None:
         return Settled.NOT_OWED
-    return await settle(session, leg=call, recruiter=recruiter, region=region, policy=policy)
+    return await settle(
+        session,
+        leg=call,
+        recruiter=recruiter,
+        talked_seconds=talked_seconds,
+        region=region,
+        policy=policy,
+    )
 
 
 async def on_dial_action(
@@ -138,6 +161,7 @@ async def on_dial_action(
     parent: CallFacts,
     leg_sid: str | None,
     dial_status: str,
+    talked_seconds: int | None,
     obligation_id: int | None,
     region: str,
     policy: NudgePolicy,
@@ -159,7 +183,14 @@ async def on_dial_action(
         at=parent.at,
         parent_call_sid=parent.call_sid,
     )
-    return await settle(session, leg=leg, recruiter=recruiter, region=region, policy=policy)
+    return await settle(
+        session,
+        leg=leg,
+        recruiter=recruiter,
+        talked_seconds=talked_seconds,
+        region=region,
+        policy=policy,
+    )
 
 
 def attempt_noted(settled: Settled, dial_status: str) -> bool:

@@ -24,7 +24,15 @@ from app.calls import (
 from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.models import CloseReason, Recruiter
 from app.nudges import NudgePolicy
-from app.obligations import TWILIO, CallFacts, claim_call, close, open_for, record_miss
+from app.obligations import (
+    TWILIO,
+    CallFacts,
+    claim_call,
+    close,
+    connected_at,
+    open_for,
+    record_miss,
+)
 from app.phones import caller_number
 from app.recruiters import active_by_line, active_by_mobile
 from app.softphone import identity_of
@@ -55,6 +63,7 @@ async def on_dial_result(
     call: CallFacts,
     recruiter_id: int,
     bridged: bool,
+    talked_seconds: int | None,
     region: str,
     policy: NudgePolicy,
 ) -> Outcome:
@@ -65,7 +74,9 @@ async def on_dial_result(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
     if caller is not None:
-        await _close_answered(session, call=call, recruiter_id=recruiter_id, caller=caller)
+        # The Dial action comes when the conversation ends; the call was returned when it began.
+        taken = replace(call, at=connected_at(call.at, talked_seconds))
+        await _close_answered(session, call=taken, recruiter_id=recruiter_id, caller=caller)
     return Outcome.ANSWERED
 
 
@@ -129,7 +140,12 @@ async def on_status(
         )
     if call.direction.startswith("outbound") and call.status in TERMINAL:
         return await _outbound_ended(
-            session, call=call, logged=logged, region=region, policy=policy
+            session,
+            call=call,
+            logged=logged,
+            talked_seconds=report.duration_seconds,
+            region=region,
+            policy=policy,
         )
     return Outcome.LOGGED
 
@@ -158,7 +174,13 @@ async def _inbound_status(
 
 
 async def _outbound_ended(
-    session: AsyncSession, *, call: CallFacts, logged: LoggedCall, region: str, policy: NudgePolicy
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    logged: LoggedCall,
+    talked_seconds: int | None,
+    region: str,
+    policy: NudgePolicy,
 ) -> Outcome | callbacks.Settled:
     """A dial leg to a recruiter's mobile is the forward flow's; other calls may be callbacks."""
     if call.direction == DIAL_LEG:
@@ -168,7 +190,12 @@ async def _outbound_ended(
                 session, leg=call, recruiter=recruiter, region=region, policy=policy
             )
     return await callbacks.on_reported_call(
-        session, call=call, recruiter_id=logged.recruiter_id, region=region, policy=policy
+        session,
+        call=call,
+        recruiter_id=logged.recruiter_id,
+        talked_seconds=talked_seconds,
+        region=region,
+        policy=policy,
     )
 
 

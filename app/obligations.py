@@ -5,8 +5,8 @@ can race (Twilio delivers callbacks twice, concurrently, out of order) is settle
 lock on the call's row or by the partial unique index on open obligations.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,12 @@ WORKER = "worker"
 
 def recruiter_actor(recruiter_id: int) -> str:
     return f"recruiter:{recruiter_id}"
+
+
+def connected_at(ended_at: datetime, talked_seconds: int | None) -> datetime:
+    """When a call reported at its end, after `talked_seconds` of conversation, connected:
+    the moment a returned call closes its obligation."""
+    return ended_at - timedelta(seconds=talked_seconds or 0)
 
 
 class EventKind(StrEnum):
@@ -122,7 +128,8 @@ async def record_miss(
     policy: NudgePolicy,
 ) -> MissResult:
     """Count a missed call once per CallSid: open an obligation or raise `missed_calls`."""
-    claimed = await claim_call(session, call=call)
+    # The recruiter goes on the call's row whether or not /incoming logged it first.
+    claimed = await claim_call(session, call=replace(call, recruiter_id=recruiter_id))
     if claimed.missed_at is not None:
         return MissResult(claimed.obligation_id, counted=False)
     obligation_id: int | None = None
@@ -261,11 +268,12 @@ async def close(
     """Close a locked obligation; False (and no change) if it was closed already."""
     if obligation.status is ObligationStatus.CLOSED:
         return False
+    at = max(at, obligation.opened_at)  # a back-dated close never precedes the opening
     obligation.status = ObligationStatus.CLOSED
     obligation.closed_at = at
     obligation.close_reason = reason
     obligation.next_reminder_at = None
-    obligation.seconds_to_close = max(0, int((at - obligation.opened_at).total_seconds()))
+    obligation.seconds_to_close = int((at - obligation.opened_at).total_seconds())
     obligation.updated_at = at
     await add_event(
         session,

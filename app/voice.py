@@ -77,6 +77,7 @@ async def dial_result(
             call=_call(params, runtime.clock.now()),
             recruiter_id=_query_id(request, "recruiter", maximum=_RECRUITER_ID_MAX),
             bridged=bridged,
+            talked_seconds=params.integer("DialCallDuration"),
             region=runtime.settings.default_region,
             policy=runtime.policy,
         )
@@ -201,6 +202,7 @@ async def callback_result(
         parent=_call(params, runtime.clock.now()),
         leg_sid=params.optional("DialCallSid", max_length=_SID_MAX),
         dial_status=dial_status,
+        talked_seconds=params.integer("DialCallDuration"),
         obligation_id=_optional_id(request, "obligation"),
         region=runtime.settings.default_region,
         policy=runtime.policy,

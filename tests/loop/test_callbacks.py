@@ -62,6 +62,26 @@ async def test_an_answered_callback_from_the_line_closes_the_obligation(
     assert (call.recruiter_id, call.obligation_id) == (recruiter.id, owed.id)
 
 
+async def test_a_callback_is_returned_when_it_connected_not_when_it_was_reported(
+    webhook: Webhook, recruiter: Recruiter, owed: Obligation, db: TestDatabase, clock: ManualClock
+) -> None:
+    clock.advance(timedelta(minutes=10))
+    await webhook(twiml.STATUS, reported(recruiter, "completed"))  # talked for 95 s
+
+    closed = fresh(db, owed)
+    assert closed.closed_at == clock.now() - timedelta(seconds=95)
+    assert closed.seconds_to_close == 600 - 95
+
+
+async def test_a_callback_never_closes_before_the_obligation_opened(
+    webhook: Webhook, recruiter: Recruiter, owed: Obligation, db: TestDatabase
+) -> None:
+    await webhook(twiml.STATUS, reported(recruiter, "completed"))  # reported at once, 95 s long
+
+    closed = fresh(db, owed)
+    assert (closed.closed_at, closed.seconds_to_close) == (owed.opened_at, 0)
+
+
 async def test_a_callback_stops_the_nudges(
     webhook: Webhook,
     recruiter: Recruiter,

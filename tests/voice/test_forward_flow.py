@@ -1,11 +1,13 @@
 """The forward flow end to end, with Twilio played by the simulator following each TwiML answer."""
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app.clock import ManualClock
 from app.config import Settings
 from app.main import create_app
 from app.models import (
@@ -17,7 +19,14 @@ from app.models import (
     Recruiter,
     Voicemail,
 )
-from app.simulator import CallRecord, CallScript, RecruiterDoes, TwilioSimulator
+from app.simulator import (
+    CallRecord,
+    CallScript,
+    RecruiterDoes,
+    Request,
+    TwilioSimulator,
+    new_sid,
+)
 from app.twilio import twiml
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
@@ -94,9 +103,10 @@ async def test_an_answered_call_opens_nothing(
 
 
 async def test_a_caller_who_gets_through_closes_their_open_obligation_as_answered(
-    twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase
+    twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase, clock: ManualClock
 ) -> None:
     await twilio.call(CallScript(caller=CALLER, line=recruiter.line, message=MESSAGE))
+    clock.advance(timedelta(hours=1))
     await twilio.call(
         CallScript(caller=CALLER, line=recruiter.line, recruiter=RecruiterDoes.ACCEPTS)
     )
@@ -105,6 +115,27 @@ async def test_a_caller_who_gets_through_closes_their_open_obligation_as_answere
     assert obligation.status is ObligationStatus.CLOSED
     assert obligation.close_reason is CloseReason.ANSWERED
     assert kinds(db, obligation)[-1] == "closed"
+    # The Dial action comes as the call ends (the simulator talks 42 s): closed as it began.
+    assert obligation.closed_at == clock.now() - timedelta(seconds=42)
+
+
+async def test_a_dial_action_for_a_call_never_logged_still_names_the_recruiter(
+    twilio: TwilioSimulator, recruiter: Recruiter, db: TestDatabase
+) -> None:
+    params = {
+        "CallSid": new_sid("CA"),
+        "From": CALLER,
+        "To": recruiter.line,
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+        "DialCallStatus": "no-answer",
+        "DialBridged": "false",
+    }
+    url = twilio.url(f"{twiml.DIAL_RESULT}?recruiter={recruiter.id}")
+    assert (await twilio.send(Request(url, params))).status_code == 200
+
+    call = db.one(Call)
+    assert (call.recruiter_id, call.obligation_id) == (recruiter.id, db.one(Obligation).id)
 
 
 @pytest.mark.parametrize("does", [RecruiterDoes.DECLINES, RecruiterDoes.CARRIER_VOICEMAIL], ids=str)
