@@ -2,24 +2,31 @@
 
 import asyncio
 import logging
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Annotated
 
 import typer
+from alembic.util import CommandError
 
 from app import migrate
 from app.cli_admin import recruiter_cli, token_cli
 from app.cli_reconcile import reconcile
 from app.cli_simulate import simulate_cli
-from app.cli_support import fail, settings_or_exit
+from app.cli_support import (
+    command_group,
+    database_errors,
+    fail,
+    require_database,
+    require_schema,
+    settings_or_exit,
+)
 from app.cli_twilio import twilio_cli
 from app.config import ConfigError
 from app.worker_lock import WorkerLockHeld, single_worker
 
-cli = typer.Typer(
-    help="callpledge: every missed call is returned.", no_args_is_help=True, add_completion=False
-)
-db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+cli = command_group("callpledge: every missed call is returned.", add_completion=False)
+db_cli = command_group("Database migrations.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(recruiter_cli, name="recruiter")
@@ -50,26 +57,24 @@ def serve(
     except ConfigError as exc:
         fail(str(exc))
     configure_logging()
-    try:
-        # Taken before anything starts, so a second worker on SQLite is refused cleanly.
-        with nullcontext() if no_worker else single_worker(settings.database_url):
+    with ExitStack() as stack:
+        with database_errors():
+            if not no_worker:
+                # Taken before anything starts, so a second worker on SQLite is refused cleanly.
+                _hold_worker_lock(stack, settings.database_url)
             if not no_migrate:
                 migrate.upgrade(settings.database_url)
-            if settings.demo_mode:
-                log.warning(
-                    "demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token"
-                )
-            uvicorn.run(
-                create_app(settings, run_worker=not no_worker),
-                host=host,
-                port=port,
-                log_config=None,
-                proxy_headers=True,
-                server_header=False,
-                access_log=True,
-            )
-    except WorkerLockHeld as exc:
-        fail(str(exc))
+        if settings.demo_mode:
+            log.warning("demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token")
+        uvicorn.run(
+            create_app(settings, run_worker=not no_worker),
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+            access_log=True,
+        )
 
 
 @cli.command()
@@ -79,12 +84,11 @@ def worker() -> None:
     from app.worker import run_worker
 
     settings = settings_or_exit()
+    require_schema(settings)
     configure_logging()
-    try:
-        with single_worker(settings.database_url):
-            asyncio.run(run_worker(settings))
-    except WorkerLockHeld as exc:
-        fail(str(exc))
+    with ExitStack() as stack:
+        _hold_worker_lock(stack, settings.database_url)
+        asyncio.run(run_worker(settings))
 
 
 @db_cli.command("upgrade")
@@ -93,7 +97,8 @@ def db_upgrade(
 ) -> None:
     """Apply Alembic migrations."""
     settings = settings_or_exit()
-    migrate.upgrade(settings.database_url, revision)
+    with database_errors(), _revision_errors():
+        migrate.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
 
 
@@ -101,8 +106,28 @@ def db_upgrade(
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]) -> None:
     """Revert Alembic migrations down to a revision (`base` empties the schema)."""
     settings = settings_or_exit()
-    migrate.downgrade(settings.database_url, revision)
+    require_database(settings)
+    with database_errors(), _revision_errors():
+        migrate.downgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+def _hold_worker_lock(stack: ExitStack, database_url: str) -> None:
+    try:
+        stack.enter_context(single_worker(database_url))
+    except WorkerLockHeld as exc:
+        fail(str(exc))
+    except OSError as exc:  # it goes beside the SQLite file, whose folder may be missing
+        fail(f"DATABASE_URL: cannot create the worker lock {exc.filename}: {exc.strerror}")
+
+
+@contextmanager
+def _revision_errors() -> Iterator[None]:
+    """Alembic's own complaints (an unknown revision, say) in one line."""
+    try:
+        yield
+    except CommandError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

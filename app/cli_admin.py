@@ -13,21 +13,29 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import recruiters, tokens
-from app.cli_support import fail, settings_or_exit
+from app.cli_support import (
+    command_group,
+    database_errors,
+    fail,
+    require_schema,
+    settings_or_exit,
+)
 from app.clock import clock_from_settings
 from app.config import Settings
 from app.db import create_async_db_engine, session_factory, unit_of_work
 from app.errors import AppError
 from app.models import ApiToken, Recruiter
 
-token_cli = typer.Typer(help="Ops API tokens.", no_args_is_help=True)
-recruiter_cli = typer.Typer(help="Recruiters and their lines.", no_args_is_help=True)
+token_cli = command_group("Ops API tokens.")
+recruiter_cli = command_group("Recruiters and their lines.")
 T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run `work` in one transaction; an AppError becomes a one-line error and exit 1."""
+    """Run `work` in one transaction; an AppError becomes a one-line error and exit 1, a
+    database problem one and exit 2."""
     settings = settings_or_exit()
+    require_schema(settings)
 
     async def main() -> T:
         engine = create_async_db_engine(settings.database_url)
@@ -38,7 +46,8 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
             await engine.dispose()
 
     try:
-        return asyncio.run(main())
+        with database_errors():
+            return asyncio.run(main())
     except AppError as exc:
         fail(_message(exc), code=1)
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli_support import fail
+from app.cli_support import database_errors, fail
 from app.cli_twilio import TWILIO_TROUBLE, active_lines, line_number, with_account
 from app.clock import clock_from_settings
 from app.config import Settings
@@ -61,7 +61,8 @@ def reconcile(
             await engine.dispose()
 
     try:
-        summaries = asyncio.run(main())
+        with database_errors():
+            summaries = asyncio.run(main())
     except TWILIO_TROUBLE as exc:
         fail(f"Twilio: {exc} (what was restored so far is kept: run it again)", code=1)
     _show_summaries(summaries)

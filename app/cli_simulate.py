@@ -14,7 +14,7 @@ import httpx
 import typer
 
 from app import scenarios
-from app.cli_support import fail, settings_or_exit
+from app.cli_support import command_group, fail, settings_or_exit
 from app.cli_view import (
     after_call,
     forwarded,
@@ -29,9 +29,8 @@ from app.phones import InvalidNumber, for_people, is_withheld, to_e164
 from app.service_view import ApiRefused, View, open_view
 from app.simulator import FlowError, RecruiterDoes, TwilioSimulator
 
-simulate_cli = typer.Typer(
-    help="Play Twilio's part against a running service: calls, callbacks and SMS.",
-    no_args_is_help=True,
+simulate_cli = command_group(
+    "Play Twilio's part against a running service: calls, callbacks and SMS."
 )
 
 
@@ -127,6 +126,9 @@ def answered_call(
     caller, line = _number(caller, "--from", settings), _number(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
+        before = (
+            await view.obligations.latest(line=line, caller=caller) if view.obligations else None
+        )
         typer.echo(_ringing(caller, line, None))
         record = await scenarios.incoming_call(
             twilio, caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS, voicemail=None,
@@ -137,8 +139,12 @@ def answered_call(
             return
         taken = "the recruiter pressed 1: the call is connected"
         typer.echo(taken if record.bridged else "the call was not connected")
-        if view.obligations is not None:
-            show_obligation(await view.obligations.latest(line=line, caller=caller), settings)
+        if view.obligations is None:
+            return
+        if before is None or before.status != "open":
+            typer.echo(f"No obligation for {for_people(caller)} was open: there was none to close.")
+            return
+        show_obligation(await view.obligations.by_id(before.id), settings)
 
     _play(settings, url, token, scenario)
 

@@ -1,10 +1,25 @@
-"""What every `callpledge` command shares: a one-line failure, and the settings or exit 2."""
+"""What every `callpledge` command shares: a one-line failure, the settings or exit 2, and
+database trouble said in one line too."""
 
-from typing import NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import typer
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from app import migrate
 from app.config import ConfigError, Settings, load_settings
+from app.db import database_problem, sqlite_path
+
+UPGRADE_HINT = "run `callpledge db upgrade`"
+
+
+def command_group(help: str, **options: Any) -> typer.Typer:
+    """A Typer app whose tracebacks never print local variables (settings hold secrets)."""
+    options = {"no_args_is_help": True} | options
+    return typer.Typer(help=help, pretty_exceptions_show_locals=False, **options)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -18,3 +33,29 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except ConfigError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that cannot be reached, or refuses, ends the command with one line naming
+    DATABASE_URL and exit status 2."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeoutError) as exc:
+        fail(f"DATABASE_URL: {database_problem(exc)}")
+
+
+def require_database(settings: Settings) -> None:
+    """Go on only if the database exists; never create an empty SQLite file by looking."""
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        fail(f"DATABASE_URL: there is no database at {path} yet; {UPGRADE_HINT}")
+
+
+def require_schema(settings: Settings) -> None:
+    """Go on only if the database has the schema this version needs."""
+    require_database(settings)
+    with database_errors():
+        behind = migrate.pending(settings.database_url)
+    if behind:
+        fail(f"DATABASE_URL: the database schema is not this version's; {UPGRADE_HINT}")

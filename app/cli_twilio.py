@@ -15,16 +15,20 @@ import typer
 from twilio.base.exceptions import TwilioException
 
 from app import provision, recruiters
-from app.cli_support import fail, settings_or_exit
+from app.cli_support import (
+    command_group,
+    database_errors,
+    fail,
+    require_schema,
+    settings_or_exit,
+)
 from app.config import Settings
 from app.db import begin_read_only, create_async_db_engine, session_factory
 from app.phones import InvalidNumber, to_e164
 from app.reconciler import Line
 from app.twilio.client import build_client
 
-twilio_cli = typer.Typer(
-    help="Your Twilio account: point the lines at this service.", no_args_is_help=True
-)
+twilio_cli = command_group("Your Twilio account: point the lines at this service.")
 # What the twilio library raises when Twilio refuses a request or cannot be reached.
 TWILIO_TROUBLE = (TwilioException, requests.RequestException)
 
@@ -85,6 +89,7 @@ def with_account(command: str) -> Settings:
 
 def active_lines(settings: Settings) -> list[Line]:
     """The active recruiters' lines."""
+    require_schema(settings)
 
     async def read() -> list[Line]:
         engine = create_async_db_engine(settings.database_url)
@@ -96,7 +101,8 @@ def active_lines(settings: Settings) -> list[Line]:
         finally:
             await engine.dispose()
 
-    return asyncio.run(read())
+    with database_errors():
+        return asyncio.run(read())
 
 
 def line_number(raw: str, settings: Settings) -> str:

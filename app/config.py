@@ -1,21 +1,33 @@
 """Settings: every variable of the contract, read from the environment and `.env`."""
 
 import ipaddress
+import re
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
-from app.durations import parse_duration
+from app.durations import format_duration, parse_duration
 from app.phones import InvalidNumber, to_e164
 
 # Documented in the README: webhooks in demo mode are signed with this token.
 DEMO_AUTH_TOKEN = "callpledge-demo-auth-token"
 DEMO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+# The longest gap or backoff a setting may name: further out, date arithmetic on it
+# overflows (and no nudge is worth waiting a year for).
+LONGEST_DURATION = timedelta(days=365)
+# Shorter API tokens can be guessed; `callpledge token create` makes 46 characters.
+SHORTEST_API_TOKEN = 20
+_DRIVERS = frozenset({"sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+psycopg", "postgres"})
+_HOSTNAME = re.compile(r"(?i)^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class SmsBackend(StrEnum):
@@ -29,6 +41,13 @@ class ConfigError(Exception):
 
 
 Duration = Annotated[timedelta, NoDecode]
+
+
+class DatabaseUrl(str):
+    """A database URL whose repr hides the password; as a string it is the URL itself."""
+
+    def __repr__(self) -> str:
+        return repr(make_url(str(self)).render_as_string(hide_password=True))
 
 
 class Settings(BaseSettings):
@@ -70,10 +89,25 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("twilio_auth_token")
+    @classmethod
+    def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == DEMO_AUTH_TOKEN:
+            raise ValueError(
+                "is the public demo token from the README, which anyone can sign with; set "
+                "your account's auth token, or leave it unset for demo mode (loopback only)"
+            )
+        return value
+
     @field_validator("retry_max_backoff", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("retry_max_backoff")
+    @classmethod
+    def _backoff_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range(value)
 
     @field_validator("reminder_schedule", mode="before")
     @classmethod
@@ -85,6 +119,13 @@ class Settings(BaseSettings):
             return [parse_duration(part) for part in gaps]
         return value
 
+    @field_validator("reminder_schedule")
+    @classmethod
+    def _gaps_in_range(cls, value: list[timedelta]) -> list[timedelta]:
+        if not value:
+            raise ValueError("needs at least one gap, e.g. 2m,1h,4h,1d")
+        return [_in_range(gap) for gap in value]
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _tokens(cls, value: Any) -> Any:
@@ -92,25 +133,59 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("api_tokens")
+    @classmethod
+    def _long_tokens(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, token in enumerate(value, start=1):
+            if len(token.get_secret_value()) < SHORTEST_API_TOKEN:
+                raise ValueError(
+                    f"token {number} is shorter than {SHORTEST_API_TOKEN} characters, short "
+                    f"enough to guess; make one with e.g. `openssl rand -hex 24`"
+                )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        scheme = value.split(":", 1)[0]
-        if scheme not in {
-            "sqlite",
-            "sqlite+aiosqlite",
-            "postgresql",
-            "postgresql+psycopg",
-            "postgres",
-        }:
+        # Messages never repeat the value: it may hold a password.
+        try:
+            url = make_url(value)
+            port = url.port
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a database URL such as sqlite:///./callpledge.db or "
+                "postgresql://user:password@host:5432/callpledge"
+            ) from None
+        if url.drivername not in _DRIVERS:
             raise ValueError("must start with sqlite:/// or postgresql://")
-        return value
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is not between 1 and 65535")
+        if _in_memory(url):
+            raise ValueError(
+                "an in-memory SQLite database is empty for each connection; name a file, "
+                "e.g. sqlite:///./callpledge.db"
+            )
+        return DatabaseUrl(value)
 
     @field_validator("public_base_url", "twilio_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
-            raise ValueError("must be an http:// or https:// URL without query or fragment")
+        problem = "must be an http:// or https:// URL with a host name, without query or fragment"
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise ValueError(problem) from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not _is_host(parts.hostname)
+            or "?" in value
+            or "#" in value
+            or _SPACE_OR_CONTROL.search(value)
+        ):
+            raise ValueError(problem)
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is not between 1 and 65535")
         return value.rstrip("/")
 
     @field_validator("default_timezone")
@@ -179,6 +254,39 @@ class Settings(BaseSettings):
         return f"{self.public_base_url}{path}"
 
 
+def _in_range(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    if value > LONGEST_DURATION:
+        raise ValueError(
+            f"{format_duration(value)} is longer than the most allowed, "
+            f"{LONGEST_DURATION.days} days"
+        )
+    return value
+
+
+def _in_memory(url: URL) -> bool:
+    """Whether a SQLite URL names no file (every connection gets its own empty database)."""
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or url.query.get("mode") == "memory"
+    )
+
+
+def _is_host(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_HOSTNAME.match(host))
+    return True
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -197,10 +305,24 @@ def load_settings(**overrides: Any) -> Settings:
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{variable}: {message}") from None
-    if settings.sends_through_twilio and not (
-        settings.twilio_account_sid and settings.twilio_auth_token
-    ):
+    _check_credentials(settings)
+    return settings
+
+
+def _check_credentials(settings: Settings) -> None:
+    """Both Twilio credentials or neither: nothing starts half-configured."""
+    given = {
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid is not None,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token is not None,
+    }
+    missing = [name for name, present in given.items() if not present]
+    if settings.sms_backend is SmsBackend.TWILIO and missing:
         raise ConfigError(
             "SMS_BACKEND: twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to be set"
         )
-    return settings
+    if settings.sms_backend is SmsBackend.AUTO and len(missing) == 1:
+        other = next(name for name, present in given.items() if present)
+        raise ConfigError(
+            f"{missing[0]}: not set, though {other} is; set both to send through Twilio, "
+            f"or neither for demo mode"
+        )

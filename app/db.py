@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -138,6 +138,32 @@ def is_foreign_key_violation(exc: IntegrityError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
     sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
     return sqlstate == "23503" or sqlite_name == "SQLITE_CONSTRAINT_FOREIGNKEY"
+
+
+def database_problem(exc: Exception) -> str:
+    """The first line of what the database or its driver said (never the statement or values)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+# SQLite's "cannot get at the file now" errors; PostgreSQL's SQLSTATE classes 08 (connection),
+# 53 (resources, e.g. too many connections) and 57 (shutdown, "cannot connect now").
+_SQLITE_UNREACHABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+_PG_UNREACHABLE = ("08", "53", "57")
+
+
+def is_connection_problem(exc: Exception) -> bool:
+    """Whether a database error means "unreachable for now" rather than a fault to look at
+    (such as a missing table)."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return True  # pool timeouts, refused sockets, dropped connections
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return str(sqlite_name).startswith(_SQLITE_UNREACHABLE)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    # psycopg gives no SQLSTATE when the failure is its own: no connection was made.
+    return sqlstate is None or str(sqlstate).startswith(_PG_UNREACHABLE)
 
 
 def dialect_insert(session: AsyncSession) -> Any:

@@ -12,6 +12,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.db import database_problem, is_connection_problem
+
 log = logging.getLogger(__name__)
 
 
@@ -98,6 +100,8 @@ _HTTP_CODES = {
 }
 
 
+# What a database that is away (or not what the code expects) raises: answered 503.
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
@@ -152,13 +156,20 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", field_errors(exc.errors()))
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
-    )
+def database_unavailable(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 503 for a database error, logged as a warning for an outage, else as an error."""
+    if is_connection_problem(exc):
+        log.warning("database unavailable on %s %s: %s", method, path, type(exc).__name__)
+    else:
+        # Not an outage that passes: a missing table, say. Someone has to look.
+        log.error("database error on %s %s: %s", method, path, database_problem(exc))
     return error_response(
         503, "unavailable", "the database cannot be reached; try again shortly", Unavailable.headers
     )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return database_unavailable(request.method, request.url.path, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -171,6 +182,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
+    for db_error in DATABASE_ERRORS:
         app.add_exception_handler(db_error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,6 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import migrate
+from app.db import database_problem, is_connection_problem
 from app.deps import RuntimeDep
 from app.errors import Unavailable
 from app.openapi import responses
@@ -21,13 +23,28 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database answers", responses=responses(503))
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers and has this version's schema",
+    responses=responses(503),
+)
 async def readyz(runtime: RuntimeDep) -> dict[str, str]:
     try:
         async with runtime.engine.connect() as connection:
+            # A deferred transaction: a probe never queues for SQLite's write lock.
+            await connection.execution_options(sqlite_begin="DEFERRED")
             await connection.execute(text("SELECT 1"))
-    except Exception as exc:
+            if not runtime.schema_ready:
+                runtime.schema_ready = await connection.run_sync(migrate.at_head)
+    except Exception as exc:  # whatever fails, the service cannot serve now
+        if is_connection_problem(exc):
+            log.warning("readyz: the database cannot be reached: %s", type(exc).__name__)
+        else:
+            log.error("readyz: the database answered an error: %s", database_problem(exc))
         raise Unavailable("the database cannot be reached") from exc
+    if not runtime.schema_ready:
+        log.warning("readyz: the database schema is behind; run `callpledge db upgrade`")
+        raise Unavailable("the database schema is not this version's; run `callpledge db upgrade`")
     return {"status": "ready"}
 
 

@@ -1,4 +1,4 @@
-"""Logging set-up, with phone numbers masked in every record at INFO and above."""
+"""Logging set-up, with phone numbers masked in every line written at INFO and above."""
 
 import logging
 import re
@@ -11,16 +11,14 @@ _NUMBER = re.compile(r"(?<![\w+])(?:(?:\+|%2[bB])\d(?:[\s\-.]?\d){6,14}|\d{10,15
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class MaskPhoneNumbers(logging.Filter):
-    """Replace anything that looks like a phone number, so none reaches the logs."""
+class MaskingFormatter(logging.Formatter):
+    """Write the record, then replace anything that looks like a phone number in all of it:
+    the message, and a traceback or stack too (exception texts, PostgreSQL's `DETAIL: Key
+    (caller)=(+44…)` lines, uvicorn's own tracebacks)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.INFO:
-            message = record.getMessage()
-            masked = _NUMBER.sub(_masked, message)
-            if masked != message:
-                record.msg, record.args = masked, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return _NUMBER.sub(_masked, text) if record.levelno >= logging.INFO else text
 
 
 def _masked(match: re.Match[str]) -> str:
@@ -40,13 +38,12 @@ class DropQueryStrings(logging.Filter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send logs to stderr once, through the masking filter (uvicorn's loggers too)."""
+    """Send logs to stderr once, through the masking formatter (uvicorn's loggers too)."""
     root = logging.getLogger()
-    if any(isinstance(f, MaskPhoneNumbers) for h in root.handlers for f in h.filters):
+    if any(isinstance(h.formatter, MaskingFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(_FORMAT))
-    handler.addFilter(MaskPhoneNumbers())
+    handler.setFormatter(MaskingFormatter(_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

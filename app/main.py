@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from app import api, health, sms, voice
+from app.api.auth import ApiAuth
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
@@ -50,6 +51,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit)
+    # Added last, so outermost: a request without a token is refused before anything else.
+    app.add_middleware(ApiAuth)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)

@@ -1,13 +1,14 @@
 """Alembic, driven from code: upgrades at start-up, under an advisory lock on PostgreSQL."""
 
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import pool, text
+from sqlalchemy import Connection, pool, text
 
 import migrations
 from app.db import create_sync_db_engine, is_sqlite
@@ -34,14 +35,24 @@ def downgrade(database_url: str, revision: str) -> None:
 
 def pending(database_url: str) -> bool:
     """Whether the database is behind the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
     engine = create_sync_db_engine(database_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            return not at_head(connection)
     finally:
         engine.dispose()
-    return current != head
+
+
+def at_head(connection: Connection) -> bool:
+    """Whether the database has the newest migration's schema (async callers: run_sync)."""
+    return MigrationContext.configure(connection).get_current_revision() == _head()
+
+
+@cache
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def _run(database_url: str, action: Callable[[Config], None]) -> None:

@@ -46,14 +46,18 @@ class AppPlan:
 
 
 def number_settings(settings: Settings) -> dict[str, str]:
-    """What every line should have (the twilio library's parameter names)."""
+    """What every line should have (the twilio library's parameter names).
+
+    Twilio reads connection overrides on every webhook URL it requests, callbacks and the
+    fallback included; without them it retries only a failed connection, once.
+    """
     url = settings.public_url
     return {
         "voice_url": url(twiml.INCOMING) + RETRIES,
         "voice_method": "POST",
-        "voice_fallback_url": url(twiml.FALLBACK),
+        "voice_fallback_url": url(twiml.FALLBACK) + RETRIES,
         "voice_fallback_method": "POST",
-        "status_callback": url(twiml.STATUS),
+        "status_callback": url(twiml.STATUS) + RETRIES,
         "status_callback_method": "POST",
         "sms_url": url(SMS_INCOMING) + RETRIES,
         "sms_method": "POST",

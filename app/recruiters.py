@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -166,7 +166,9 @@ def _number(field: str, *, optional: bool = False) -> Callable[[Any, Numbering],
     return clean
 
 
-def _timezone(value: Any, _numbering: Numbering) -> str:
+def _timezone(value: Any, numbering: Numbering) -> str:
+    if value is None:  # the schema's null: the default zone, on creation as on change
+        return numbering.default_timezone
     if not isinstance(value, str) or value not in _iana_zones():
         raise InvalidInput(
             "timezone must be an IANA time zone name such as Europe/London or America/New_York",
@@ -221,6 +223,7 @@ async def _save(session: AsyncSession, recruiter: Recruiter, values: Mapping[str
     wanted = {field: values.get(field, getattr(recruiter, field, None)) for field in _UNIQUE}
     if wanted["mobile"] == wanted["line"]:
         raise InvalidInput("mobile and line must be different numbers", field="line")
+    await _refuse_crossed_numbers(session, recruiter, line=wanted["line"], mobile=wanted["mobile"])
     try:
         # Inside the savepoint, so a clash rolls back only this change (PostgreSQL would
         # otherwise refuse the rest of the transaction).
@@ -244,3 +247,29 @@ async def _save(session: AsyncSession, recruiter: Recruiter, values: Mapping[str
         ).first()
         whose = f"active recruiter {holder.id} ({holder.name})" if holder else "an active recruiter"
         raise Conflict(f"{field} {wanted[field]} already belongs to {whose}") from None
+
+
+async def _refuse_crossed_numbers(
+    session: AsyncSession, recruiter: Recruiter, *, line: str, mobile: str
+) -> None:
+    """Conflict if the line is another active recruiter's mobile, or the mobile their line:
+    an SMS from that mobile would be read as commands, and calls to that line would ring
+    two people.
+
+    (No index can hold this across two columns; a look-up is enough for ops changes.)
+    """
+    others: list[ColumnElement[bool]] = [Recruiter.active.is_(True)]
+    if recruiter.id is not None:
+        others.append(Recruiter.id != recruiter.id)
+    for field, number, their in (("line", line, "mobile"), ("mobile", mobile, "line")):
+        holder = (
+            await session.execute(
+                select(Recruiter.id, Recruiter.name).where(
+                    getattr(Recruiter, their) == number, *others
+                )
+            )
+        ).first()
+        if holder is not None:
+            raise Conflict(
+                f"{field} {number} is the {their} of active recruiter {holder.id} ({holder.name})"
+            )

@@ -22,6 +22,8 @@ class Runtime:
     # Built once from the settings, so webhooks do not rebuild them per request.
     policy: NudgePolicy = field(init=False)
     twiml: VoiceTwiml = field(init=False)
+    # Set once /readyz has seen the newest schema; a schema does not go back by itself.
+    schema_ready: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.validator = RequestValidator(self.settings.auth_token)

@@ -164,9 +164,15 @@ class ApiView:
         recruiter_id = await self._recruiter_of(line)
         if recruiter_id is None:
             return None
-        calls = _json(await self._http.get("/api/v1/calls", params={"recruiter_id": recruiter_id}))
-        found = [c["obligation_id"] for c in calls["items"] if c["call_sid"] == call_sid]
-        return await self.by_id(found[0]) if found and found[0] is not None else None
+        query: dict[str, str | int] = {"recruiter_id": recruiter_id, "limit": 200}
+        while True:  # newest first: the call just made is on the first page, unless busy
+            page = _json(await self._http.get("/api/v1/calls", params=query))
+            found = [c["obligation_id"] for c in page["items"] if c["call_sid"] == call_sid]
+            if found:
+                return await self.by_id(found[0]) if found[0] is not None else None
+            if page["next_cursor"] is None:
+                return None
+            query["cursor"] = page["next_cursor"]
 
     async def latest(self, *, line: str, caller: str) -> ObligationState | None:
         recruiter_id = await self._recruiter_of(line)

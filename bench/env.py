@@ -21,7 +21,7 @@ ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5
 PUBLIC_BASE_URL = "https://bench.callpledge.example.com"
 AUTH_TOKEN = "bench-auth-token"
 ACCOUNT_SID = "AC" + "b" * 32
-API_TOKEN = "bench-api-token"
+API_TOKEN = "bench-api-token-of-enough-length"
 
 
 def conninfo(url: str) -> str:

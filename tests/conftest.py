@@ -85,6 +85,24 @@ def database(
     test_db.drop()
 
 
+@pytest.fixture(params=BACKENDS)
+def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
+    """A database of each kind that exists but has no schema (before `callpledge db upgrade`)."""
+    if request.param == "postgresql":
+        problem = postgres_problem()
+        if problem:
+            if in_ci():
+                pytest.fail(f"PostgreSQL is required in CI (CI=true) but: {problem}")
+            pytest.skip(f"PostgreSQL not reachable: {problem}")
+        test_db = TestDatabase.postgres()
+    else:
+        test_db = TestDatabase.sqlite(tmp_path)
+        with test_db.engine.connect():
+            pass  # creates the empty file
+    yield test_db
+    test_db.drop()
+
+
 @pytest.fixture
 def db(database: TestDatabase) -> TestDatabase:
     """The database, emptied for this test."""

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.deps import SessionDep
 from app.main import create_app
+from app.migrate import upgrade
 from tests.support.databases import TestDatabase
 from tests.support.proxy import TcpProxy
 
@@ -21,6 +22,10 @@ def add_probe_routes(app: FastAPI) -> None:
     @app.get("/probe/db")
     async def probe_db(session: SessionDep) -> dict[str, Any]:
         return {"one": (await session.execute(text("SELECT 1"))).scalar_one()}
+
+    @app.get("/probe/missing-table")
+    async def probe_missing_table(session: SessionDep) -> None:
+        await session.execute(text("SELECT * FROM nowhere"))
 
     @app.post("/probe/echo")
     async def probe_echo(item: dict[str, int]) -> dict[str, int]:
@@ -42,6 +47,37 @@ async def test_healthz_answers(client: httpx.AsyncClient) -> None:
 async def test_readyz_checks_the_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert (response.status_code, response.json()) == (200, {"status": "ready"})
+
+
+async def test_readyz_is_not_ready_until_the_schema_is_there(
+    unmigrated: TestDatabase, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`serve --no-migrate` on a fresh database answers, but is not ready."""
+    settings = Settings(_env_file=None, database_url=unmigrated.url)  # type: ignore[call-arg]
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            before = await client.get("/readyz")
+            upgrade(unmigrated.url)
+            after = await client.get("/readyz")
+    assert before.status_code == 503
+    assert before.json()["error"] == "unavailable"
+    assert "callpledge db upgrade" in before.json()["detail"]
+    assert "callpledge db upgrade" in caplog.text
+    assert (after.status_code, after.json()) == (200, {"status": "ready"})
+
+
+@pytest.mark.sqlite_only
+async def test_a_database_error_that_is_no_outage_is_logged_as_an_error(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing table is a 503 to the client, but an ERROR for whoever runs the service."""
+    response = await client.get("/probe/missing-table")
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and "no such table: nowhere" in errors[0].getMessage()
 
 
 async def test_unknown_path_is_a_json_404(client: httpx.AsyncClient) -> None:
@@ -109,7 +145,11 @@ async def test_a_lost_database_is_a_503_and_the_service_recovers(
         folder = tmp_path / "moved"
         lost_url = f"sqlite:///{folder}/callpledge.db"
         cut = lambda: None  # noqa: E731 - the folder does not exist yet
-        restore = lambda: folder.mkdir()  # noqa: E731
+
+        def restore() -> None:
+            folder.mkdir()
+            upgrade(lost_url)  # ready means the schema is there too
+
     app = create_app(settings.model_copy(update={"database_url": lost_url}), clock=clock)
     add_probe_routes(app)
     async with app.router.lifespan_context(app):

@@ -116,3 +116,66 @@ def test_the_wheel_ships_the_migrations(tmp_path: Path, project_root: Path) -> N
     } <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "callpledge = app.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The command's single line of error (exit 2), asserting there is nothing else."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("db", "upgrade"),
+        ("serve", "--no-worker"),
+        ("worker",),
+        ("token", "list"),
+        ("recruiter", "add", "--name", "A", "--mobile", "+447700900001", "--line", "+447700900002"),
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_one_line_without_its_password(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    url = f"postgresql://callpledge:s3cret-pw@127.0.0.1:{free_port()}/callpledge"
+    result = callpledge(*command, cwd=tmp_path, env={"DATABASE_URL": url})
+    line = one_error_line(result)
+    assert line.startswith("error: DATABASE_URL: ") and "Connection refused" in line
+    assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_serve_on_a_sqlite_file_in_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/missing/callpledge.db"
+    result = callpledge("serve", cwd=tmp_path, env={"DATABASE_URL": url})
+    assert one_error_line(result).startswith("error: DATABASE_URL: ")
+
+
+@pytest.mark.parametrize("command", [("token", "list"), ("recruiter", "list"), ("worker",)])
+def test_commands_leave_no_empty_database_behind(command: tuple[str, ...], tmp_path: Path) -> None:
+    result = callpledge(*command, cwd=tmp_path)
+    line = one_error_line(result)
+    assert line.startswith("error: DATABASE_URL: ") and "callpledge db upgrade" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_commands_on_a_database_without_the_schema_ask_for_db_upgrade(
+    unmigrated: TestDatabase, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": unmigrated.url}
+    for command in (("token", "create", "--name", "ops"), ("recruiter", "list"), ("worker",)):
+        line = one_error_line(callpledge(*command, cwd=tmp_path, env=env))
+        assert "callpledge db upgrade" in line and "no such table" not in line
+    assert callpledge("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    assert callpledge("recruiter", "list", cwd=tmp_path, env=env).stdout == "no recruiters\n"
+
+
+def test_every_command_group_keeps_local_variables_out_of_tracebacks() -> None:
+    from app.cli import cli
+
+    groups = [cli]
+    for group in groups:
+        assert group.pretty_exceptions_show_locals is False, group.info.help
+        groups.extend(sub.typer_instance for sub in group.registered_groups)
+    assert len(groups) == 6

@@ -61,12 +61,15 @@ def test_defaults_follow_the_contract() -> None:
 
 def test_variables_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMINDER_SCHEDULE", "30s, 5m")
-    monkeypatch.setenv("API_TOKENS", "alpha,beta")
+    monkeypatch.setenv("API_TOKENS", "alpha-token-of-twenty-chars,beta-token-of-twenty-chars")
     monkeypatch.setenv("DEFAULT_REGION", "gb")
     monkeypatch.setenv("ESCALATION_NUMBER", "07700 900123")
     settings = load()
     assert settings.reminder_schedule == [timedelta(seconds=30), timedelta(minutes=5)]
-    assert [token.get_secret_value() for token in settings.api_tokens] == ["alpha", "beta"]
+    assert [token.get_secret_value() for token in settings.api_tokens] == [
+        "alpha-token-of-twenty-chars",
+        "beta-token-of-twenty-chars",
+    ]
     assert settings.default_region == "GB"
     assert settings.escalation_number == "+447700900123"
 
@@ -88,6 +91,24 @@ def test_variables_are_read_from_a_dotenv_file(tmp_path, monkeypatch: pytest.Mon
         ("DEFAULT_REGION", "XX"),
         ("DATABASE_URL", "mysql://x"),
         ("PUBLIC_BASE_URL", "callpledge.example.com"),
+        ("PUBLIC_BASE_URL", "http://"),
+        ("PUBLIC_BASE_URL", "https://exa mple.com"),
+        ("PUBLIC_BASE_URL", "https://example.com:0"),
+        ("PUBLIC_BASE_URL", "https://example.com/?x=1"),
+        ("PUBLIC_BASE_URL", "https://example.com/#rc=3"),
+        ("TWILIO_API_URL", "https://"),
+        ("TWILIO_API_URL", "https://api.twilio.com:99999"),
+        ("DATABASE_URL", "callpledge.db"),
+        ("DATABASE_URL", "postgresql://callpledge@db:port/callpledge"),
+        ("DATABASE_URL", "postgresql://callpledge@db:70000/callpledge"),
+        ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_URL", "sqlite:///:memory:"),
+        ("DATABASE_URL", "sqlite:///file::memory:?cache=shared"),
+        ("API_TOKENS", "x"),
+        ("API_TOKENS", "a-long-enough-token-for-the-api,short"),
+        ("REMINDER_SCHEDULE", "9999999d"),
+        ("REMINDER_SCHEDULE", "2m,366d"),
+        ("RETRY_MAX_BACKOFF", "400d"),
         ("SMS_BACKEND", "pigeon"),
         ("ESCALATION_NUMBER", "12"),
         ("WORKER_POLL_SECONDS", "-1"),
@@ -110,6 +131,55 @@ def test_twilio_backend_without_credentials_is_refused() -> None:
         load(sms_backend="twilio")
 
 
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"twilio_account_sid": "AC123"}, "TWILIO_AUTH_TOKEN"),
+        ({"twilio_auth_token": "a-real-auth-token"}, "TWILIO_ACCOUNT_SID"),
+    ],
+)
+def test_half_set_credentials_stop_start_up_naming_the_missing_one(
+    given: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^{missing}: not set"):
+        load(**given)
+
+
+def test_a_console_backend_may_check_signatures_with_a_real_token_alone() -> None:
+    settings = load(sms_backend="console", twilio_auth_token="a-real-auth-token")
+    assert not settings.demo_mode and not settings.sends_through_twilio
+
+
+def test_the_public_demo_token_is_refused_as_a_real_token() -> None:
+    with pytest.raises(ConfigError, match="^TWILIO_AUTH_TOKEN: is the public demo token"):
+        load(twilio_account_sid="AC123", twilio_auth_token=DEMO_AUTH_TOKEN)
+
+
+def test_settings_show_the_database_password_masked() -> None:
+    settings = load(database_url="postgresql://callpledge:s3cret-pw@db:5432/callpledge")
+    assert "s3cret-pw" not in repr(settings)
+    assert "callpledge:***@db:5432" in repr(settings)
+    assert settings.database_url == "postgresql://callpledge:s3cret-pw@db:5432/callpledge"
+
+
+def test_a_bad_database_url_is_not_repeated_in_the_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(database_url="postgresql://callpledge:s3cret-pw@db:port/callpledge")
+    assert "s3cret-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1]:8000", "https://callpledge.example.com/base", "http://localhost:8000"]
+)
+def test_base_urls_with_a_host_are_accepted(url: str) -> None:
+    assert load(public_base_url=url).public_base_url == url
+
+
+def test_durations_up_to_a_year_are_accepted() -> None:
+    settings = load(reminder_schedule="2m,365d", retry_max_backoff="365d")
+    assert settings.reminder_schedule[-1] == settings.retry_max_backoff == timedelta(days=365)
+
+
 def test_credentials_switch_auto_to_twilio() -> None:
     settings = load(twilio_account_sid="AC123", twilio_auth_token="secret")
     assert settings.sends_through_twilio and not settings.demo_mode
@@ -128,7 +198,7 @@ def test_demo_mode_refuses_any_other_address(host: str) -> None:
 
 
 def test_with_a_real_token_any_address_is_fine() -> None:
-    load(twilio_auth_token="secret").check_bind("0.0.0.0")
+    load(twilio_account_sid="AC123", twilio_auth_token="secret").check_bind("0.0.0.0")
 
 
 def test_the_example_env_file_documents_every_variable_at_its_default(

@@ -1,17 +1,18 @@
 """Logs at INFO and above carry no phone number, in any spelling, and no query string."""
 
 import logging
+import sys
+from typing import Any
 
 import pytest
 
-from app.logs import DropQueryStrings, MaskPhoneNumbers
+from app.logs import DropQueryStrings, MaskingFormatter
 
 
-def rendered(message: str, *args: object, name: str = "app") -> str:
-    record = logging.LogRecord(name, logging.INFO, __file__, 1, message, args or None, None)
-    for log_filter in (DropQueryStrings(), MaskPhoneNumbers()):
-        log_filter.filter(record)
-    return record.getMessage()
+def rendered(message: str, *args: object, name: str = "app", exc_info: Any = None) -> str:
+    record = logging.LogRecord(name, logging.INFO, __file__, 1, message, args or None, exc_info)
+    DropQueryStrings().filter(record)
+    return MaskingFormatter("%(message)s").format(record)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +40,18 @@ def test_access_log_lines_lose_their_query_string() -> None:
         name="uvicorn.access",
     )
     assert line == '127.0.0.1:5000 - "GET /api/v1/obligations HTTP/1.1" 200'
+
+
+def test_numbers_in_a_traceback_are_masked_too() -> None:
+    try:
+        raise ValueError("duplicate key\nDETAIL:  Key (caller)=(+447700900123) already exists.")
+    except ValueError:
+        line = rendered("unhandled error on %s", "/twilio/voice/incoming", exc_info=sys.exc_info())
+    assert "Traceback" in line and "Key (caller)=(" in line
+    assert "7700900" not in line
+
+
+def test_numbers_in_a_stack_are_masked_too() -> None:
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, "stuck", None, None)
+    record.stack_info = 'Stack (most recent call last):\n  send(to="+447700900123")'
+    assert "7700900" not in MaskingFormatter("%(message)s").format(record)

@@ -12,7 +12,7 @@ from app.models import OutboxItem, OutboxKind, OutboxStatus
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_obligation, make_recruiter
 
-API_TOKEN = "metrics-test-token"
+API_TOKEN = "metrics-test-token-of-enough-length"
 
 
 @pytest.fixture

@@ -79,7 +79,9 @@ class RecruiterCreate(BaseModel):
     name: Name
     mobile: Number = Field(description="E.164, or as dialled in DEFAULT_REGION")
     line: Number = Field(description="the recruiter's Twilio number")
-    timezone: TimeZone | None = Field(None, description="IANA name; DEFAULT_TIMEZONE if absent")
+    timezone: TimeZone | None = Field(
+        None, description="IANA name; DEFAULT_TIMEZONE if absent or null"
+    )
     working_hours: WorkingHours | None = Field(None, description="null: nudges at any time")
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = Field(
@@ -95,7 +97,7 @@ class RecruiterUpdate(BaseModel):
     name: Name | SkipJsonSchema[None] = None
     mobile: Number | SkipJsonSchema[None] = None
     line: Number | SkipJsonSchema[None] = None
-    timezone: TimeZone | SkipJsonSchema[None] = None
+    timezone: TimeZone | None = Field(None, description="IANA name; null: DEFAULT_TIMEZONE")
     working_hours: WorkingHours | None = None
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = None

@@ -1,6 +1,7 @@
 """Every /api/v1 request needs a bearer token: API_TOKENS, or one made with `token create`."""
 
 import hashlib
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,27 @@ def assert_unauthorized(response: httpx.Response) -> None:
 )
 async def test_a_request_without_a_token_is_refused(client: httpx.AsyncClient, path: str) -> None:
     assert_unauthorized(await client.get(path))
+
+
+ASKED_BADLY = [
+    ("GET", "/api/v1/nowhere", {}, 404),
+    ("GET", "/api/v1", {}, 404),
+    ("DELETE", "/api/v1/stats", {}, 405),
+    ("POST", "/api/v1/recruiters", {"content": b"{not json"}, 422),
+    ("POST", "/api/v1/recruiters", {"json": {"name": 5}}, 422),
+    ("GET", "/api/v1/obligations/not-a-number", {}, 422),
+    ("GET", "/api/v1/obligations?limit=9999", {}, 422),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "request_args", "status"), ASKED_BADLY)
+async def test_without_a_token_even_a_bad_request_is_401(
+    client: httpx.AsyncClient, method: str, path: str, request_args: dict[str, Any], status: int
+) -> None:
+    """Nothing about the API (which paths exist, what they take) shows without a token."""
+    assert_unauthorized(await client.request(method, path, **request_args))
+    authorised = await client.request(method, path, headers=bearer(ENV_TOKEN), **request_args)
+    assert authorised.status_code == status
 
 
 async def test_a_post_without_a_token_changes_nothing(
@@ -125,7 +147,8 @@ async def test_health_metrics_and_the_schema_need_no_token(
 
 
 def test_each_api_tokens_entry_is_its_own_actor(settings: Settings) -> None:
-    configured = settings.model_copy(update={"api_tokens": [SecretStr("one"), SecretStr("two")]})
-    assert tokens.env_actor("two", configured) == "env-token-2"
-    assert tokens.env_actor("one", configured) == "env-token-1"
-    assert tokens.env_actor("three", configured) is None
+    one, two = "first-token-of-twenty-chars", "second-token-of-twenty-chars"
+    configured = settings.model_copy(update={"api_tokens": [SecretStr(one), SecretStr(two)]})
+    assert tokens.env_actor(two, configured) == "env-token-2"
+    assert tokens.env_actor(one, configured) == "env-token-1"
+    assert tokens.env_actor("third-token-of-twenty-chars", configured) is None

@@ -124,6 +124,54 @@ async def test_a_line_or_mobile_of_another_active_recruiter_is_a_conflict(
     assert db.count(Recruiter) == 1
 
 
+async def test_a_line_that_is_another_recruiters_mobile_is_a_conflict(
+    api: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    first = (await create(api)).json()
+    crossed = await create(api, mobile="+447700900002", line=first["mobile"])
+    assert crossed.status_code == 409
+    assert crossed.json()["detail"] == (
+        f"line +447700900001 is the mobile of active recruiter {first['id']} (Alice)"
+    )
+    assert db.count(Recruiter) == 1
+
+
+async def test_a_mobile_that_is_another_recruiters_line_is_a_conflict(
+    api: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    first = (await create(api)).json()
+    crossed = await create(api, mobile=first["line"], line="+15005550007")
+    assert crossed.status_code == 409
+    assert crossed.json()["detail"] == (
+        f"mobile +15005550006 is the line of active recruiter {first['id']} (Alice)"
+    )
+    bea = make_recruiter(db, mobile="+447700900002", line="+15005550007")
+    changed = await api.patch(f"/api/v1/recruiters/{bea.id}", json={"mobile": first["line"]})
+    assert changed.status_code == 409
+    assert db.one(Recruiter, Recruiter.id == bea.id).mobile == "+447700900002"
+
+
+async def test_numbers_crossed_with_a_deactivated_recruiters_are_free(
+    api: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    make_recruiter(db, mobile="+15005550006", line="+447700900001", active=False)
+    assert (await create(api)).status_code == 201
+
+
+async def test_a_null_timezone_is_the_default_zone_on_creation_and_change(
+    api: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    created = await create(api, timezone=None)
+    assert (created.status_code, created.json()["timezone"]) == (201, "UTC")
+    url = f"/api/v1/recruiters/{created.json()['id']}"
+    assert (await api.patch(url, json={"timezone": "Europe/Paris"})).json()["timezone"] == (
+        "Europe/Paris"
+    )
+    reset = await api.patch(url, json={"timezone": None})
+    assert (reset.status_code, reset.json()["timezone"]) == (200, "UTC")
+    assert db.one(Recruiter).timezone == "UTC"
+
+
 async def test_a_softphone_identity_is_unique_among_active_recruiters(
     api: httpx.AsyncClient,
 ) -> None:

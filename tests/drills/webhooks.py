@@ -243,7 +243,7 @@ EXAMPLES: dict[str, Example] = {
 
 def registered_twilio_routes() -> list[str]:
     """Every /twilio/* path the service registers (built without starting anything)."""
-    app = create_app(Settings(_env_file=None, database_url="sqlite://"))  # type: ignore[call-arg]
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
     return sorted(
         {
             str(context.path)

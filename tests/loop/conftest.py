@@ -20,7 +20,7 @@ from tests.support.fake_twilio import FakeTwilio
 
 CALLER = "+447700900123"
 IDENTITY = "alice"
-API_TOKEN = "loop-tests-token"
+API_TOKEN = "loop-tests-token-of-enough-length"
 
 
 @pytest.fixture

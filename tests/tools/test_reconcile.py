@@ -237,7 +237,9 @@ async def test_twilio_unreachable_or_demo_mode_is_a_one_line_error(
     down = await reconcile(callpledge)
     assert down.exit_code == 1 and "Twilio:" in down.stderr and "run it again" in down.stderr
     demo = await asyncio.to_thread(
-        callpledge, "reconcile", env={"TWILIO_AUTH_TOKEN": "", "SMS_BACKEND": "auto"}
+        callpledge,
+        "reconcile",
+        env={"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "SMS_BACKEND": "auto"},
     )
     assert demo.exit_code == 2 and "demo mode" in demo.stderr
     bad = await reconcile(callpledge, "--since", "yesterday")

@@ -2,17 +2,20 @@
 
 import asyncio
 import socket
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app.config import Settings
 from app.main import create_app
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Voicemail
+from app.service_view import ApiView
 from tests.support.databases import TestDatabase
-from tests.support.factories import make_obligation, make_recruiter
+from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.live import LiveServer
 from tests.tools.conftest import Run
@@ -119,6 +122,59 @@ def test_answered_call_closes_the_callers_open_obligation(
     assert "the recruiter pressed 1: the call is connected" in result.output
     assert db.one(Obligation).close_reason is CloseReason.ANSWERED
     assert "is CLOSED (answered)" in result.output
+
+
+def test_answered_call_with_nothing_open_says_there_was_nothing_to_close(
+    callpledge: Run, live_server: LiveServer, db: TestDatabase
+) -> None:
+    recruiter = make_recruiter(db)
+    db.add(
+        make_obligation(
+            recruiter,
+            caller=CALLER,
+            status=ObligationStatus.CLOSED,
+            closed_at=T0,
+            close_reason=CloseReason.CALLBACK,
+        )
+    )
+
+    result = callpledge(
+        "simulate", "answered-call", "--from", CALLER, "--to", recruiter.line,
+        "--url", live_server.url,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "No obligation for +44 7700 900123 was open: there was none to close." in result.output
+    assert "CLOSED" not in result.output
+    assert db.one(Obligation).close_reason is CloseReason.CALLBACK
+
+
+async def test_the_ops_api_view_finds_a_call_beyond_the_first_page(
+    db: TestDatabase, settings: Settings, clock: Any
+) -> None:
+    """`simulate` on a busy line: the call it made is not among the newest 200."""
+    recruiter = make_recruiter(db)
+    db.add(make_obligation(recruiter, caller=CALLER))
+    db.add(make_call(recruiter, "CA-simulated", obligation_id=1, started_at=T0))
+    db.add(
+        *[
+            make_call(recruiter, f"CA{n:04d}", started_at=T0 + timedelta(minutes=n))
+            for n in range(1, 251)
+        ]
+    )
+    token = "tools-tests-token-of-enough-length"
+    app = create_app(settings.model_copy(update={"api_tokens": [SecretStr(token)]}), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=headers
+        ) as http:
+            view = ApiView(http)
+            found = await view.of_call(line=recruiter.line, call_sid="CA-simulated")
+            unknown = await view.of_call(line=recruiter.line, call_sid="CA-never")
+    assert found is not None and (found.id, found.caller) == (1, CALLER)
+    assert unknown is None
 
 
 def test_callback_reports_an_outbound_call_from_the_line_to_the_status_callback(

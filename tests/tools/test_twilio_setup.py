@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from app.provision import APP_NAME
+from app.config import Settings
+from app.provision import APP_NAME, app_settings, number_settings
 from tests.conftest import PUBLIC_BASE_URL
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
@@ -13,9 +14,9 @@ RETRIES = "#rc=3&rp=ct,rt,5xx"
 WANTED = {
     "voice_url": f"{PUBLIC_BASE_URL}/twilio/voice/incoming{RETRIES}",
     "voice_method": "POST",
-    "voice_fallback_url": f"{PUBLIC_BASE_URL}/twilio/voice/fallback",
+    "voice_fallback_url": f"{PUBLIC_BASE_URL}/twilio/voice/fallback{RETRIES}",
     "voice_fallback_method": "POST",
-    "status_callback": f"{PUBLIC_BASE_URL}/twilio/voice/status",
+    "status_callback": f"{PUBLIC_BASE_URL}/twilio/voice/status{RETRIES}",
     "status_callback_method": "POST",
     "sms_url": f"{PUBLIC_BASE_URL}/twilio/sms/incoming{RETRIES}",
     "sms_method": "POST",
@@ -84,7 +85,7 @@ def test_a_second_run_finds_everything_set_and_a_new_address_updates_the_app(
     (app,) = fake_twilio.all("Applications")
     assert app["voice_url"] == f"https://new.example.com/twilio/voice/outbound{RETRIES}"
     assert numbers(fake_twilio)[alice.line]["status_callback"] == (
-        "https://new.example.com/twilio/voice/status"
+        f"https://new.example.com/twilio/voice/status{RETRIES}"
     )
     assert f"{PUBLIC_BASE_URL}/twilio/voice/outbound{RETRIES}" in moved.output  # old → new
 
@@ -158,3 +159,10 @@ def test_demo_mode_is_refused(callpledge: Run, fake_twilio: FakeTwilio) -> None:
     assert result.exit_code == 2
     assert "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in result.stderr
     assert not fake_twilio.requests
+
+
+def test_every_url_setup_configures_carries_the_connection_overrides(settings: Settings) -> None:
+    configured = [*number_settings(settings).values(), *app_settings(settings).values()]
+    urls = [value for value in configured if value.startswith("https://")]
+    assert len(urls) == 5
+    assert all(url.endswith(RETRIES) for url in urls)
