@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.metrics import NUDGES
 from app.models import Obligation, OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
 from app.obligations import TWILIO, EventKind, add_event
+from app.outbox import take_sid
 from app.reminders import REMINDER_PURPOSES
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ async def record_delivery(
     reported = _REPORTED.get(status)
     if reported is None or _RANK[reported] <= _RANK[item.status]:
         return item.status
-    item.twilio_sid = message_sid
+    if item.twilio_sid is None and not await take_sid(session, item=item, sid=message_sid, at=at):
+        return item.status
     item.status = reported
     item.sent_at = item.sent_at or at
     item.updated_at = at
