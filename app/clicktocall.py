@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.delivery import linked_obligations
 from app.errors import Conflict
 from app.models import (
     Obligation,
@@ -23,7 +24,7 @@ from app.models import (
     OutboxObligation,
     Recruiter,
 )
-from app.obligations import EventKind, add_event
+from app.obligations import WORKER, EventKind, add_event
 from app.outbox import enqueue
 from app.phones import for_people
 
@@ -131,6 +132,21 @@ async def request_call(
         detail={"outbox_id": outbox_id},
     )
     return CallRequest(obligation.id, at, duplicate=False)
+
+
+async def call_failed(
+    session: AsyncSession, *, outbox_id: int, code: int | None, at: datetime
+) -> None:
+    """Twilio refused a click-to-call for good: the obligation's timeline says so."""
+    for obligation_id in await linked_obligations(session, outbox_id):
+        await add_event(
+            session,
+            obligation_id=obligation_id,
+            at=at,
+            kind=EventKind.CALL_FAILED,
+            actor=WORKER,
+            detail={"outbox_id": outbox_id, "code": code},
+        )
 
 
 async def _last_request(session: AsyncSession, obligation_id: int) -> datetime | None:

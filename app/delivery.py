@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.metrics import NUDGES
 from app.models import Obligation, OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
 from app.obligations import TWILIO, EventKind, add_event
+from app.outbox import take_sid
 from app.reminders import REMINDER_PURPOSES
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ async def record_delivery(
     reported = _REPORTED.get(status)
     if reported is None or _RANK[reported] <= _RANK[item.status]:
         return item.status
-    item.twilio_sid = message_sid
+    if item.twilio_sid is None and not await take_sid(session, item=item, sid=message_sid, at=at):
+        return item.status
     item.status = reported
     item.sent_at = item.sent_at or at
     item.updated_at = at
@@ -98,6 +100,13 @@ async def flag_failure(
 ) -> None:
     """A message failed for good: show it on its obligations and, if it was for the
     recruiter's own mobile, on the recruiter (who may have texted STOP)."""
+    # The recruiter's row first, then the obligations': the order the worker's nudge pass
+    # locks them in. The opposite order can deadlock with it on PostgreSQL.
+    recruiter = await _recruiter_at(session, item)
+    if recruiter is not None:
+        recruiter.sms_blocked_at = recruiter.sms_blocked_at or at
+        recruiter.sms_error_code = code
+        recruiter.updated_at = at
     obligation_ids = await linked_obligations(session, item.id)
     if obligation_ids:
         await session.execute(
@@ -114,11 +123,6 @@ async def flag_failure(
             actor=actor,
             detail={"outbox_id": item.id, "purpose": item.purpose, "code": code},
         )
-    recruiter = await _recruiter_at(session, item)
-    if recruiter is not None:
-        recruiter.sms_blocked_at = recruiter.sms_blocked_at or at
-        recruiter.sms_error_code = code
-        recruiter.updated_at = at
 
 
 async def clear_flags(
@@ -150,6 +154,7 @@ async def opted_in(session: AsyncSession, *, recruiter: Recruiter, at: datetime)
     """The recruiter texted START from their mobile: it takes SMS again, so its flags go."""
     recruiter.sms_blocked_at, recruiter.sms_error_code = None, None
     recruiter.updated_at = at
+    await session.flush()  # the recruiter's row before the obligations', as the worker does
     await session.execute(
         update(Obligation)
         .where(
@@ -171,10 +176,12 @@ async def linked_obligations(session: AsyncSession, outbox_id: int) -> list[int]
 
 
 async def _recruiter_at(session: AsyncSession, item: OutboxItem) -> Recruiter | None:
-    """The item's recruiter, when the item was an SMS to their own mobile."""
+    """The item's recruiter, locked, when the item was an SMS to their own mobile."""
     if item.kind is not OutboxKind.SMS or item.recruiter_id is None:
         return None
-    recruiter = await session.get(Recruiter, item.recruiter_id)
-    if recruiter is None or recruiter.mobile != item.to_number:
-        return None
-    return recruiter
+    statement = (
+        select(Recruiter)
+        .where(Recruiter.id == item.recruiter_id, Recruiter.mobile == item.to_number)
+        .with_for_update(key_share=True)  # as the nudge pass locks it
+    )
+    return (await session.scalars(statement)).one_or_none()

@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     CALLBACK_ATTEMPT = "callback_attempt"
     CALL_REQUESTED = "call_requested"
+    CALL_FAILED = "call_failed"  # Twilio refused a click-to-call for good
     SNOOZED = "snoozed"
     CLOSED = "closed"
 

@@ -4,13 +4,19 @@ The worker sends it later (claim, commit, send, record), so no transaction is ev
 open across a call to Twilio, and the idempotency key makes every enqueue safe to repeat.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import dialect_insert
 from app.models import OutboxItem, OutboxKind, OutboxObligation, OutboxStatus
+
+log = logging.getLogger(__name__)
 
 
 async def enqueue(
@@ -58,3 +64,59 @@ async def enqueue(
         )
         await session.flush()
     return outbox_id
+
+
+async def sid_holders(session: AsyncSession, sids: Iterable[str]) -> dict[str, int]:
+    """The outbox row holding each of these Twilio SIDs, whatever its status."""
+    wanted = set(sids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(OutboxItem.twilio_sid, OutboxItem.id).where(OutboxItem.twilio_sid.in_(wanted))
+    )
+    return {sid: outbox_id for sid, outbox_id in rows if sid is not None}
+
+
+async def take_sid(session: AsyncSession, *, item: OutboxItem, sid: str, at: datetime) -> bool:
+    """Store `sid`, certainly `item`'s (Twilio reported on it for this item), on it.
+
+    A row that adopted it by a guess goes back to be sent (`unadopt`). Each try is a
+    savepoint, so a concurrent writer's clash spoils nothing else in the transaction; False
+    when the SID stays another row's.
+    """
+    for _ in range(2):  # the second try sees the concurrent writer that made the first fail
+        try:
+            async with session.begin_nested():
+                await unadopt(session, sid=sid, owner_id=item.id, at=at)
+                await session.execute(
+                    update(OutboxItem).where(OutboxItem.id == item.id).values(twilio_sid=sid)
+                )
+        except IntegrityError:
+            continue
+        set_committed_value(item, "twilio_sid", sid)
+        return True
+    log.warning("outbox item %s: its Twilio SID stays with another item", item.id)
+    return False
+
+
+async def unadopt(session: AsyncSession, *, sid: str, owner_id: int, at: datetime) -> None:
+    """`sid` is certainly item `owner_id`'s: a row holding it took it by a guess after a crash
+    (a message with the same numbers and text), so nothing was sent for that row yet."""
+    taken = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.twilio_sid == sid, OutboxItem.id != owner_id)
+        .values(
+            twilio_sid=None,
+            status=OutboxStatus.PENDING,
+            sent_at=None,
+            next_attempt_at=at,
+            claimed_at=None,
+            claimed_by=None,
+            updated_at=at,
+        )
+        .returning(OutboxItem.id)
+    )
+    for (outbox_id,) in taken:
+        log.warning(
+            "outbox item %s had adopted item %s's message; it is sent now", outbox_id, owner_id
+        )

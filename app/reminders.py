@@ -8,7 +8,7 @@ the SMS are queued in the outbox and each obligation's schedule moves in the sam
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import groupby
 from typing import Any
@@ -38,6 +38,7 @@ from app.nudges import (
 )
 from app.obligations import WORKER, EventKind
 from app.outbox import enqueue
+from app.voicemails import NOT_RECORDED
 
 
 class Purpose(StrEnum):
@@ -50,6 +51,10 @@ class Purpose(StrEnum):
 REMINDER_PURPOSES = frozenset(purpose.value for purpose in Purpose)
 DIGEST_FROM = 3  # this many due for one recruiter in one pass go out as one digest
 _RECRUITERS_PER_BATCH = 50
+# A withheld caller's one SMS waits for the voicemail's transcript this long at most after
+# the voicemail (Twilio may never report on it), looking again this often.
+TRANSCRIPT_WAIT = timedelta(minutes=10)
+_TRANSCRIPT_RECHECK = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class _Batch:
     nudging: Nudging
     at: datetime
     facts: dict[int, NudgeFacts] = field(default_factory=dict)
+    transcribing: set[int] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     async def run(self, recruiters: Sequence[Recruiter]) -> int:
@@ -128,6 +134,7 @@ class _Batch:
             )
         ).all()
         self.facts = await _facts(self.session, obligations)
+        self.transcribing = await _transcribing(self.session, obligations)
         owned = {key: list(group) for key, group in groupby(obligations, lambda o: o.recruiter_id)}
         queued = 0
         for recruiter in recruiters:
@@ -188,9 +195,14 @@ class _Batch:
         return len(nudged)
 
     async def _withheld_voicemail(self, recruiter: Recruiter, obligation: Obligation) -> int:
-        """A withheld caller's voicemail gets exactly one SMS, and never a nudge after it."""
-        obligation.next_reminder_at = None
+        """A withheld caller's voicemail gets exactly one SMS, and never a nudge after it. It
+        waits for the transcript (or word that none will come), TRANSCRIPT_WAIT at most."""
         obligation.updated_at = self.at
+        waited_enough = obligation.opened_at + TRANSCRIPT_WAIT  # it opened with the voicemail
+        if obligation.id in self.transcribing and self.at < waited_enough:
+            obligation.next_reminder_at = min(self.at + _TRANSCRIPT_RECHECK, waited_enough)
+            return 0
+        obligation.next_reminder_at = None
         if obligation.reminders_sent:
             return 0
         outbox_id = await self._sms(
@@ -297,3 +309,19 @@ async def _facts(session: AsyncSession, obligations: Sequence[Obligation]) -> di
         )
         for o in obligations
     }
+
+
+async def _transcribing(session: AsyncSession, obligations: Sequence[Obligation]) -> set[int]:
+    """Withheld callers' obligations, not yet told about, whose voicemail transcript may still
+    come: neither transcribed nor failed, and the recording was not absent."""
+    ids = [o.id for o in obligations if o.caller is None and not o.reminders_sent]
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Voicemail.obligation_id).where(
+            Voicemail.obligation_id.in_(ids),
+            Voicemail.transcript_status.is_(None),
+            Voicemail.recording_status.not_in(NOT_RECORDED),
+        )
+    )
+    return {obligation_id for obligation_id in rows if obligation_id is not None}

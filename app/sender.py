@@ -12,50 +12,36 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clicktocall import call_failed
 from app.clock import Clock
 from app.db import begin_read_only, unit_of_work
 from app.delivery import clear_flags, flag_failure
 from app.metrics import NUDGES, OUTBOX_SENDS
-from app.models import (
-    Obligation,
-    ObligationStatus,
-    OutboxItem,
-    OutboxKind,
-    OutboxObligation,
-    OutboxStatus,
-    Recruiter,
-)
+from app.models import OutboxItem, OutboxKind, OutboxStatus
 from app.obligations import WORKER
+from app.outbox import sid_holders, unadopt
+from app.outbox_claims import Claimed, claim_due, fenced, release
 from app.reminders import REMINDER_PURPOSES
 from app.twilio.outbound import Outgoing, SendError, Transport
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Longer than any one send can take (the REST client times out after 15 s): an item claimed
 # longer ago than this belongs to a worker that died.
 SENDING_LEASE = timedelta(minutes=2)
-_BATCH = 20
+# A send starts only while this much of its lease is left, so it ends before another worker
+# may take the item over (a batch's earlier sends can eat into a claim's lease).
+LEASE_MARGIN = timedelta(seconds=30)
 IN_FLIGHT = 6  # concurrent sends per worker (the default thread pool's size on 2 cores)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """An item this worker claimed, and the attempt number that claim made it."""
-
-    item: Outgoing
-    purpose: str
-    attempt: int
-    recruiter_id: int | None
-    recruiter_flagged: bool  # an earlier SMS to the recruiter failed for good
-
-    @property
-    def in_doubt(self) -> bool:
-        """An earlier attempt may have reached Twilio."""
-        return self.attempt > 1
+_RECORD_TRIES = 3
+# A found message that another outbox row holds: this item's own is still to be sent.
+NOT_OURS = SendError("the message found at Twilio is another outbox item's")
 
 
 def backoff(
@@ -64,6 +50,17 @@ def backoff(
     """About 1 s after the first failure, doubling after each, ±20 % jitter; at most `cap`."""
     seconds = 2.0 ** min(attempts - 1, 32) * (0.8 + 0.4 * jitter())
     return min(cap, timedelta(seconds=seconds))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt at Twilio gave: a SID (new, or found from an earlier attempt) or an
+    error."""
+
+    claimed: Claimed
+    sid: str | None = None
+    recovered: bool = False
+    error: SendError | None = None
 
 
 class OutboxSender:
@@ -85,132 +82,154 @@ class OutboxSender:
         self.name = name
 
     async def send_due(self, stopping: Callable[[], bool]) -> int:
-        """Send what is due, crashed workers' items first; how many were sent."""
-        sent = 0
+        """Send what is due, crashed workers' items first; how many were sent. When one queue
+        fails, the other is still served, and the failure is raised after."""
+        sent, failures = 0, []
         for stale in (True, False):
-            full = True
-            while full and not stopping():
-                batch, full = await self._claim(stale=stale)
-                sent += await self._send_batch(batch, stopping)
+            try:
+                sent += await self._drain(stale=stale, stopping=stopping)
+            except Exception as exc:  # the pending queue must not starve behind a stale item
+                failures.append(exc)
+        if failures:
+            raise failures[0]
         return sent
 
-    async def _claim(self, *, stale: bool) -> tuple[list[Claimed], bool]:
-        """Claim a batch (SKIP LOCKED); whether the batch was full."""
-        async with unit_of_work(self.sessions) as session:
-            now = self.clock.now()
-            if stale:
-                where = [
-                    OutboxItem.status == OutboxStatus.SENDING,
-                    OutboxItem.claimed_at < now - SENDING_LEASE,
-                ]
-                order = OutboxItem.claimed_at
-            else:
-                where = [
-                    OutboxItem.status == OutboxStatus.PENDING,
-                    OutboxItem.next_attempt_at <= now,
-                ]
-                order = OutboxItem.next_attempt_at
-            items = (
-                await session.scalars(
-                    select(OutboxItem)
-                    .where(*where)
-                    .order_by(order, OutboxItem.id)
-                    .limit(_BATCH)
-                    .with_for_update(skip_locked=True)
+    async def _drain(self, *, stale: bool, stopping: Callable[[], bool]) -> int:
+        sent, full = 0, True
+        while full and not stopping():
+            async with unit_of_work(self.sessions) as session:
+                now = self.clock.now()
+                stale_before = now - SENDING_LEASE if stale else None
+                batch, full = await claim_due(
+                    session, now=now, name=self.name, stale_before=stale_before
                 )
-            ).all()
-            unneeded = await _unneeded(session, items)
-            flagged = await _flagged_recruiters(session, items)
-            claimed = []
-            for item in items:
-                item.updated_at = now
-                if item.id in unneeded:
-                    item.status = OutboxStatus.CANCELLED
-                    NUDGES.labels(outcome="cancelled").inc()
-                    continue
-                item.status = OutboxStatus.SENDING
-                item.claimed_at, item.claimed_by = now, self.name
-                item.attempts += 1
-                claimed.append(
-                    Claimed(
-                        _outgoing(item),
-                        item.purpose,
-                        item.attempts,
-                        item.recruiter_id,
-                        item.recruiter_id in flagged,
-                    )
-                )
-            return claimed, len(items) == _BATCH
+            sent += await self._send_batch(batch, stopping)
+        return sent
 
     async def _send_batch(self, batch: list[Claimed], stopping: Callable[[], bool]) -> int:
-        """Send a few at a time (Twilio answers slower than we ask) and record the outcomes
-        together; once stopping, finish the items in hand and hand the rest back unsent."""
+        """Recover what in-doubt items made before, send the rest a few at a time (Twilio
+        answers slower than we ask), then record every outcome. Once stopping, or once a
+        claim nears the end of its lease, an item goes back unsent."""
+        outcomes = await self._look_up([claimed for claimed in batch if claimed.in_doubt])
         gate = asyncio.Semaphore(IN_FLIGHT)
         unsent: list[Claimed] = []
 
-        async def attempt(claimed: Claimed) -> Outcome | None:
+        async def attempt(claimed: Claimed) -> None:
             async with gate:
-                if stopping():
+                if stopping() or self._lease_ending(claimed):
                     unsent.append(claimed)
-                    return None
-                return await self._attempt(claimed)
+                    return
+                sid = await self._in_thread(self.transport.send, claimed)
+                outcomes[claimed.item.id] = _outcome(claimed, sid)
 
-        outcomes = [o for o in await asyncio.gather(*map(attempt, batch)) if o is not None]
+        await asyncio.gather(*(attempt(c) for c in batch if c.item.id not in outcomes))
         if unsent:
-            await self._release(unsent)
-        await self._record(outcomes)
-        return sum(1 for outcome in outcomes if outcome.error is None)
+            async with unit_of_work(self.sessions) as session:
+                await release(session, unsent, self.name)
+        recorded = await self._record(list(outcomes.values()))
+        return sum(1 for outcome in recorded if outcome.error is None)
 
-    async def _attempt(self, claimed: Claimed) -> "Outcome":
+    def _lease_ending(self, claimed: Claimed) -> bool:
+        """Too late to start: the answer could come after another worker took the item over."""
+        return self.clock.now() - claimed.claimed_at > SENDING_LEASE - LEASE_MARGIN
+
+    async def _in_thread(self, action: Callable[[Outgoing], T], claimed: Claimed) -> T | SendError:
+        """Run a blocking transport call; any failure comes back as a SendError."""
         try:
-            sid = await self._made_before(claimed)
-            if sid is not None:
-                return Outcome(claimed, sid, recovered=True)
-            return Outcome(claimed, await asyncio.to_thread(self.transport.send, claimed.item))
+            return await asyncio.to_thread(action, claimed.item)
         except SendError as error:
-            return Outcome(claimed, error=error)
+            return error
+        except Exception as exc:  # one item's fault must not lose the batch's outcomes
+            log.error("outbox item %s: unexpected %s", claimed.item.id, type(exc).__name__)
+            return SendError(f"unexpected {type(exc).__name__}")
 
-    async def _made_before(self, claimed: Claimed) -> str | None:
-        """The SID of what an earlier attempt of this item made at Twilio, if it made one."""
-        if not claimed.in_doubt:
-            return None
-        candidates = await asyncio.to_thread(self.transport.find, claimed.item)
-        if not candidates:
-            return None
+    async def _look_up(self, in_doubt: list[Claimed]) -> dict[int, Outcome]:
+        """The outcomes of in-doubt items whose earlier attempt Twilio holds, or whose look-up
+        failed. A SID goes to one item at most: never one another outbox row holds, nor one
+        an item claimed before it in this batch took."""
+        if not in_doubt:
+            return {}
+        gate = asyncio.Semaphore(IN_FLIGHT)
+
+        async def find(claimed: Claimed) -> list[str] | SendError:
+            async with gate:
+                return await self._in_thread(self.transport.find, claimed)
+
+        found = await asyncio.gather(*map(find, in_doubt))
+        holders = await self._holders(
+            [sid for sids in found if isinstance(sids, list) for sid in sids]
+        )
+        outcomes: dict[int, Outcome] = {}
+        for claimed, sids in zip(in_doubt, found, strict=True):
+            mine = claimed.item.id
+            if isinstance(sids, SendError):
+                outcomes[mine] = Outcome(claimed, error=sids)
+            elif (sid := next((s for s in sids if holders.get(s, mine) == mine), None)) is not None:
+                holders[sid] = mine
+                outcomes[mine] = Outcome(claimed, sid, recovered=True)
+        return outcomes
+
+    async def _holders(self, sids: list[str]) -> dict[str, int]:
+        if not sids:
+            return {}
         async with self.sessions() as session:
             await begin_read_only(session)
-            taken = set(
-                await session.scalars(
-                    select(OutboxItem.twilio_sid).where(
-                        OutboxItem.twilio_sid.in_(candidates), OutboxItem.id != claimed.item.id
-                    )
-                )
-            )
-        return next((sid for sid in candidates if sid not in taken), None)
+            return await sid_holders(session, sids)
 
-    async def _record(self, outcomes: Sequence["Outcome"]) -> None:
-        """Record a batch's outcomes in one transaction, then count them."""
+    async def _record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Record a batch's outcomes in one transaction, then count them; the outcomes as
+        recorded (a found SID that another row holds turns into a retry).
+
+        SIDs are checked against other rows before they are written, so no row's clash rolls
+        back the others'. A concurrent writer that takes one in between fails the transaction;
+        the next try sees its row.
+        """
+        for tries_left in reversed(range(_RECORD_TRIES)):
+            try:
+                recorded = await self._record_once(outcomes)
+                break
+            except IntegrityError:
+                if not tries_left:
+                    raise
+                log.warning("a Twilio SID was taken while recording; recording again")
+        for outcome in recorded:
+            _count(outcome)
+        return recorded
+
+    async def _record_once(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         if not outcomes:
-            return
+            return []
+        recorded = []
         async with unit_of_work(self.sessions) as session:
-            items = await self._fenced(session, [outcome.claimed for outcome in outcomes])
+            items = await fenced(session, [outcome.claimed for outcome in outcomes], self.name)
+            holders = await sid_holders(session, (o.sid for o in outcomes if o.sid is not None))
             now = self.clock.now()
             for outcome in outcomes:
                 item = items.get(outcome.claimed.item.id)
-                if item is None:
-                    continue
-                if outcome.error is None:
-                    await self._record_sent(session, item, outcome, now)
-                else:
+                if item is not None and outcome.error is None:
+                    outcome = await self._record_sent(session, item, outcome, holders, now)
+                if item is not None and outcome.error is not None:
                     await self._record_failure(session, item, outcome.error, now)
-        for outcome in outcomes:
-            _count(outcome)
+                recorded.append(outcome)
+        return recorded
 
     async def _record_sent(
-        self, session: AsyncSession, item: OutboxItem, outcome: "Outcome", now: datetime
-    ) -> None:
+        self,
+        session: AsyncSession,
+        item: OutboxItem,
+        outcome: Outcome,
+        holders: dict[str, int],
+        now: datetime,
+    ) -> Outcome:
         claimed = outcome.claimed
-        item.twilio_sid = item.twilio_sid or outcome.sid
+        if outcome.sid is not None and item.twilio_sid is None:
+            if holders.setdefault(outcome.sid, item.id) != item.id:
+                if outcome.recovered:  # a guess, and the message is another row's
+                    return Outcome(claimed, error=NOT_OURS)
+                # Twilio answered this very request: the row holding the SID guessed wrong.
+                await unadopt(session, sid=outcome.sid, owner_id=item.id, at=now)
+                holders[outcome.sid] = item.id
+            item.twilio_sid = outcome.sid
         item.sent_at = item.sent_at or now
         item.updated_at = now
         if item.status is OutboxStatus.SENDING:  # a delivery report may have come first
@@ -229,6 +248,7 @@ class OutboxSender:
                 to_number=item.to_number,
                 at=now,
             )
+        return outcome
 
     async def _record_failure(
         self, session: AsyncSession, item: OutboxItem, error: SendError, now: datetime
@@ -237,62 +257,21 @@ class OutboxSender:
             return
         item.error_code, item.error_message = error.code, str(error)[:500]
         item.updated_at = now
-        if error.permanent:
-            item.status = OutboxStatus.FAILED
-            if item.kind is OutboxKind.SMS:
-                await flag_failure(session, item=item, code=error.code, at=now, actor=WORKER)
-        else:
+        if not error.permanent:
             item.status = OutboxStatus.PENDING
             item.next_attempt_at = now + backoff(item.attempts, self.max_backoff)
-
-    async def _fenced(
-        self, session: AsyncSession, batch: Sequence[Claimed]
-    ) -> dict[int, OutboxItem]:
-        """The items, locked, but for any another worker claimed since (it outlived the lease)."""
-        attempts = {claimed.item.id: claimed.attempt for claimed in batch}
-        items = await session.scalars(
-            select(OutboxItem)
-            .where(OutboxItem.id.in_(attempts))
-            .order_by(OutboxItem.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        mine = {}
-        for item in items:
-            if item.attempts != attempts[item.id] or item.claimed_by != self.name:
-                log.warning("outbox item %s was taken over by another worker", item.id)
-                continue
-            mine[item.id] = item
-        return mine
-
-    async def _release(self, batch: Sequence[Claimed]) -> None:
-        """Hand claimed but unsent items back, as if never claimed."""
-        async with unit_of_work(self.sessions) as session:
-            await session.execute(
-                update(OutboxItem)
-                .where(
-                    OutboxItem.id.in_([claimed.item.id for claimed in batch]),
-                    OutboxItem.status == OutboxStatus.SENDING,
-                    OutboxItem.claimed_by == self.name,
-                )
-                .values(
-                    status=OutboxStatus.PENDING,
-                    attempts=OutboxItem.attempts - 1,
-                    claimed_at=None,
-                    claimed_by=None,
-                )
-            )
+            return
+        item.status = OutboxStatus.FAILED
+        if item.kind is OutboxKind.SMS:
+            await flag_failure(session, item=item, code=error.code, at=now, actor=WORKER)
+        else:
+            await call_failed(session, outbox_id=item.id, code=error.code, at=now)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt at Twilio gave: a SID (new, or found from an earlier attempt) or an
-    error."""
-
-    claimed: Claimed
-    sid: str | None = None
-    recovered: bool = False
-    error: SendError | None = None
+def _outcome(claimed: Claimed, sent: str | None | SendError) -> Outcome:
+    if isinstance(sent, SendError):
+        return Outcome(claimed, error=sent)
+    return Outcome(claimed, sent)
 
 
 def _count(outcome: Outcome) -> None:
@@ -313,46 +292,3 @@ def _count(outcome: Outcome) -> None:
         outcome.error.code,
         "failed" if permanent else "retry",
     )
-
-
-def _outgoing(item: OutboxItem) -> Outgoing:
-    return Outgoing(
-        id=item.id,
-        kind=item.kind,
-        to_number=item.to_number,
-        from_number=item.from_number,
-        body=item.body,
-        created_at=item.created_at,
-    )
-
-
-async def _unneeded(session: AsyncSession, items: Sequence[OutboxItem]) -> set[int]:
-    """Reminders never tried whose obligations have all closed since they were queued."""
-    ids = [i.id for i in items if i.purpose in REMINDER_PURPOSES and i.attempts == 0]
-    if not ids:
-        return set()
-    rows = await session.execute(
-        select(OutboxObligation.outbox_id, Obligation.status)
-        .join(Obligation, Obligation.id == OutboxObligation.obligation_id)
-        .where(OutboxObligation.outbox_id.in_(ids))
-    )
-    linked, still_open = set(), set()
-    for outbox_id, status in rows:
-        linked.add(outbox_id)
-        if status is ObligationStatus.OPEN:
-            still_open.add(outbox_id)
-    return linked - still_open
-
-
-async def _flagged_recruiters(session: AsyncSession, items: Sequence[OutboxItem]) -> set[int]:
-    """Recruiters of these items whose SMS failed for good before (to clear after a success)."""
-    ids = {i.recruiter_id for i in items if i.recruiter_id is not None}
-    if not ids:
-        return set()
-    rows = await session.scalars(
-        select(Recruiter.id).where(
-            Recruiter.id.in_(ids),
-            or_(Recruiter.sms_blocked_at.is_not(None), Recruiter.sms_error_code.is_not(None)),
-        )
-    )
-    return set(rows)

@@ -62,12 +62,16 @@ class Worker:
     async def run_once(self) -> Pass:
         """One pass: queue the due nudges, then send what the outbox has due."""
         await observe(self.runtime.sessions, self.runtime.clock.now())
-        queued = await queue_due_nudges(
-            self.runtime.sessions,
-            nudging=self.nudging,
-            now=self.runtime.clock.now,
-            stopping=self.stopping,
-        )
+        try:
+            queued = await queue_due_nudges(
+                self.runtime.sessions,
+                nudging=self.nudging,
+                now=self.runtime.clock.now,
+                stopping=self.stopping,
+            )
+        except Exception:  # a failing nudge pass must not keep the outbox from being sent
+            await self.sender.send_due(self.stopping)
+            raise
         sent = await self.sender.send_due(self.stopping)
         return Pass(queued, sent)
 

@@ -62,6 +62,7 @@ async def voicemail(
                 duration_seconds=12,
                 recording_status="completed",
                 transcript=transcript,
+                transcript_status=None if transcript is None else "completed",
                 created_at=at,
                 updated_at=at,
             )

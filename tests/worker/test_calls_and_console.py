@@ -8,11 +8,13 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from app.clicktocall import request_call
 from app.clock import ManualClock
 from app.config import Settings
 from app.db import unit_of_work
 from app.main import create_app
-from app.models import OutboxItem, OutboxKind, OutboxStatus, Recruiter
+from app.models import ObligationEvent, OutboxItem, OutboxKind, OutboxStatus, Recruiter
+from app.obligations import locked
 from app.outbox import enqueue
 from app.sender import SENDING_LEASE
 from app.twilio.outbound import CALL_EVENTS, Outgoing, TwilioTransport
@@ -98,6 +100,34 @@ async def test_a_refused_call_fails_without_retrying(
         21211,
         1,
     )
+
+
+async def test_a_click_to_call_refused_for_good_shows_on_the_obligations_timeline(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+) -> None:
+    recruiter = make_recruiter(db)
+    obligation_id = await missed_call(sessions, settings, recruiter, at=T0)
+    assert obligation_id is not None
+    clock.set(T0 + MINUTE)
+    async with unit_of_work(sessions) as session:
+        await request_call(
+            session,
+            obligation=await locked(session, obligation_id),
+            actor="ops",
+            at=clock.now(),
+            settings=settings,
+        )
+    fake_twilio.fail_next(status=400, code=21211, method="POST", path_contains="Calls")
+    await worker.run_once()
+    item = db.one(OutboxItem)
+    [failed] = db.all(ObligationEvent, ObligationEvent.kind == "call_failed")
+    assert (failed.obligation_id, failed.at, failed.actor) == (obligation_id, clock.now(), "worker")
+    assert failed.detail == {"outbox_id": item.id, "code": 21211}
 
 
 async def test_a_call_a_crashed_worker_had_placed_is_found_in_the_calls_list(

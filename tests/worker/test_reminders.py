@@ -15,9 +15,10 @@ from app.models import (
     OutboxItem,
     OutboxObligation,
     OutboxStatus,
+    Voicemail,
 )
 from app.obligations import close, locked
-from app.reminders import Nudging, queue_due_nudges
+from app.reminders import TRANSCRIPT_WAIT, Nudging, queue_due_nudges
 from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
@@ -197,6 +198,75 @@ async def test_a_withheld_callers_voicemail_gets_exactly_one_sms_with_the_transc
     )
     obligation = db.one(Obligation)
     assert obligation.status == "open" and obligation.next_reminder_at is None
+
+
+async def test_the_withheld_callers_sms_waits_for_a_transcript_that_comes_late(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+) -> None:
+    recruiter = make_recruiter(db)
+    await withheld_voicemail(sessions, settings, recruiter, at=T0, transcript=None)
+    clock.set(T0 + 2 * MINUTE)
+    await worker.run_once()
+    assert fake_twilio.messages == []
+    transcribed(db, "Hi, it's Sam about the nurse role.", at=T0 + 4 * MINUTE)
+    for later in (4 * MINUTE, HOUR, DAY):
+        clock.set(T0 + later)
+        await worker.run_once()
+    [message] = sms_to(fake_twilio, recruiter.mobile)
+    assert 'left a voicemail 4m ago: "Hi, it\'s Sam about the nurse role."' in message["body"]
+
+
+async def test_the_withheld_callers_sms_waits_ten_minutes_at_most_for_the_transcript(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+) -> None:
+    recruiter = make_recruiter(db)
+    await withheld_voicemail(sessions, settings, recruiter, at=T0, transcript=None)
+    for later in (2 * MINUTE, 5 * MINUTE, TRANSCRIPT_WAIT - timedelta(seconds=1)):
+        clock.set(T0 + later)
+        await worker.run_once()
+    assert fake_twilio.messages == []
+    for later in (TRANSCRIPT_WAIT, HOUR, DAY):
+        clock.set(T0 + later)
+        await worker.run_once()
+    [message] = sms_to(fake_twilio, recruiter.mobile)
+    assert "left a voicemail 10m ago (no transcript)" in message["body"]
+
+
+async def test_a_failed_transcription_does_not_hold_the_withheld_callers_sms(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+) -> None:
+    recruiter = make_recruiter(db)
+    await withheld_voicemail(sessions, settings, recruiter, at=T0, transcript=None)
+    with db.session() as session:
+        session.query(Voicemail).update({"transcript_status": "failed"})
+        session.commit()
+    clock.set(T0 + 2 * MINUTE)
+    await worker.run_once()
+    assert len(sms_to(fake_twilio, recruiter.mobile)) == 1
+
+
+def transcribed(db: TestDatabase, text: str, *, at: datetime) -> None:
+    """The transcription callback of the (only) voicemail arrives."""
+    with db.session() as session:
+        session.query(Voicemail).update(
+            {"transcript": text, "transcript_status": "completed", "updated_at": at}
+        )
+        session.commit()
 
 
 async def test_the_nudge_quotes_the_start_of_the_voicemail(

@@ -16,6 +16,7 @@ from app.models import (
 )
 from app.reminders import Nudging, queue_due_nudges
 from app.sender import SENDING_LEASE, backoff
+from app.twilio.outbound import Outgoing
 from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
@@ -304,3 +305,37 @@ async def test_an_item_in_flight_within_its_lease_is_left_alone(
     await worker.run_once()
     assert fake_twilio.requests == []
     assert db.one(OutboxItem).status is OutboxStatus.SENDING
+
+
+async def test_a_send_not_started_before_its_lease_nears_its_end_is_handed_back(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = make_recruiter(db), make_recruiter(db)
+    for recruiter in (first, second):
+        await missed_call(sessions, settings, recruiter, at=T0)
+    clock.set(T0 + 2 * MINUTE)
+    monkeypatch.setattr("app.sender.IN_FLIGHT", 1)
+    sends = worker.sender.transport.send
+
+    def slow_twilio(item: Outgoing) -> str | None:
+        # Another worker may take over any claim once the lease is out: a send that starts
+        # this late could still be waiting for its answer then.
+        clock.advance(SENDING_LEASE - timedelta(seconds=20))
+        return sends(item)
+
+    worker.sender.transport.send = slow_twilio
+    await worker.run_once()
+    assert len(fake_twilio.messages) == 1
+    assert sorted((i.status.value, i.attempts) for i in db.all(OutboxItem)) == [
+        ("pending", 0),
+        ("sent", 1),
+    ]
+    worker.sender.transport.send = sends
+    await worker.run_once()
+    assert len(sms_to(fake_twilio, first.mobile)) == len(sms_to(fake_twilio, second.mobile)) == 1
