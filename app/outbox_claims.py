@@ -1,9 +1,11 @@
 """Claiming outbox items to send (due ones, or those a crashed worker left `sending`), and
 handing claims back or checking they are still this worker's.
 
-A claimed reminder whose obligations all closed is cancelled; one whose recruiter is
-outside working hours waits for the next working period, its attempts untouched (it may
-have been queued in hours and retried, or left in the outbox overnight).
+A reminder whose obligations have all closed (or, for nudges and digests, are all snoozed)
+since it was queued is moot: cancelled if never tried, else sent only if Twilio turns out to
+hold an earlier attempt's message. One whose recruiter is outside working hours waits for
+the next working period, its attempts untouched (it may have been queued in hours and
+retried, or left in the outbox overnight).
 """
 
 import logging
@@ -24,7 +26,7 @@ from app.models import (
     OutboxStatus,
     Recruiter,
 )
-from app.reminders import REMINDER_PURPOSES
+from app.reminders import HELD_BY_SNOOZE, REMINDER_PURPOSES
 from app.twilio.outbound import Outgoing
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Claimed:
     claimed_at: datetime
     recruiter_id: int | None
     recruiter_flagged: bool  # an earlier SMS to the recruiter failed for good
+    moot: bool = False  # a reminder no longer wanted: only an earlier attempt's may stand
 
     @property
     def in_doubt(self) -> bool:
@@ -66,13 +69,13 @@ async def claim_due(
             _due(now, stale_before).limit(BATCH).with_for_update(skip_locked=True)
         )
     ).all()
-    unneeded = await _unneeded(session, items)
+    moot = await _moot(session, items, now)
     recipients = await _recipients(session, items)
     claimed = []
     for item in items:
         item.updated_at = now
         recipient = recipients.get(item.recruiter_id) if item.recruiter_id is not None else None
-        if item.id in unneeded:
+        if item.id in moot and item.attempts == 0:
             item.status = OutboxStatus.CANCELLED
             NUDGES.labels(outcome="cancelled").inc()
         elif (opens := _opens(item, recipient, now)) > now:
@@ -80,7 +83,7 @@ async def claim_due(
             item.claimed_at, item.claimed_by = None, None
             NUDGES.labels(outcome="deferred").inc()
         else:
-            claimed.append(_claim(item, now, name, recipient))
+            claimed.append(_claim(item, now, name, recipient, moot=item.id in moot))
     return claimed, len(items) == BATCH
 
 
@@ -124,7 +127,9 @@ async def release(session: AsyncSession, batch: Sequence[Claimed], name: str) ->
     )
 
 
-def _claim(item: OutboxItem, now: datetime, name: str, recipient: _Recipient | None) -> Claimed:
+def _claim(
+    item: OutboxItem, now: datetime, name: str, recipient: _Recipient | None, *, moot: bool
+) -> Claimed:
     item.status = OutboxStatus.SENDING
     item.claimed_at, item.claimed_by = now, name
     item.attempts += 1
@@ -135,6 +140,7 @@ def _claim(item: OutboxItem, now: datetime, name: str, recipient: _Recipient | N
         now,
         item.recruiter_id,
         recipient is not None and recipient.flagged,
+        moot,
     )
 
 
@@ -171,22 +177,25 @@ def _outgoing(item: OutboxItem) -> Outgoing:
     )
 
 
-async def _unneeded(session: AsyncSession, items: Sequence[OutboxItem]) -> set[int]:
-    """Reminders never tried whose obligations have all closed since they were queued."""
-    ids = [i.id for i in items if i.purpose in REMINDER_PURPOSES and i.attempts == 0]
+async def _moot(session: AsyncSession, items: Sequence[OutboxItem], now: datetime) -> set[int]:
+    """Reminders whose obligations have all closed, or (nudges and digests) are all snoozed
+    at `now`, since they were queued."""
+    ids = [i.id for i in items if i.purpose in REMINDER_PURPOSES]
     if not ids:
         return set()
+    held = {i.id for i in items if i.purpose in HELD_BY_SNOOZE}
     rows = await session.execute(
-        select(OutboxObligation.outbox_id, Obligation.status)
+        select(OutboxObligation.outbox_id, Obligation.status, Obligation.snoozed_until)
         .join(Obligation, Obligation.id == OutboxObligation.obligation_id)
         .where(OutboxObligation.outbox_id.in_(ids))
     )
-    linked, still_open = set(), set()
-    for outbox_id, status in rows:
+    linked, wanted = set(), set()
+    for outbox_id, status, snoozed_until in rows:
         linked.add(outbox_id)
-        if status is ObligationStatus.OPEN:
-            still_open.add(outbox_id)
-    return linked - still_open
+        snoozed = snoozed_until is not None and snoozed_until > now
+        if status is ObligationStatus.OPEN and not (outbox_id in held and snoozed):
+            wanted.add(outbox_id)
+    return linked - wanted
 
 
 async def _recipients(session: AsyncSession, items: Sequence[OutboxItem]) -> dict[int, _Recipient]:

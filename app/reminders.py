@@ -49,6 +49,8 @@ class Purpose(StrEnum):
 
 
 REMINDER_PURPOSES = frozenset(purpose.value for purpose in Purpose)
+# Reminders a snooze holds back (the withheld caller's SMS and the escalation still go).
+HELD_BY_SNOOZE = frozenset({Purpose.NUDGE.value, Purpose.DIGEST.value})
 DIGEST_FROM = 3  # this many due for one recruiter in one pass go out as one digest
 _RECRUITERS_PER_BATCH = 50
 # A withheld caller's one SMS waits for the voicemail's transcript this long at most after

@@ -61,6 +61,7 @@ class Outcome:
     sid: str | None = None
     recovered: bool = False
     error: SendError | None = None
+    cancelled: bool = False  # a moot reminder no earlier attempt had sent
 
 
 class OutboxSender:
@@ -111,6 +112,9 @@ class OutboxSender:
         answers slower than we ask), then record every outcome. Once stopping, or once a
         claim nears the end of its lease, an item goes back unsent."""
         outcomes = await self._look_up([claimed for claimed in batch if claimed.in_doubt])
+        for claimed in batch:
+            if claimed.moot and claimed.item.id not in outcomes:
+                outcomes[claimed.item.id] = Outcome(claimed, cancelled=True)
         gate = asyncio.Semaphore(IN_FLIGHT)
         unsent: list[Claimed] = []
 
@@ -127,7 +131,7 @@ class OutboxSender:
             async with unit_of_work(self.sessions) as session:
                 await release(session, unsent, self.name)
         recorded = await self._record(list(outcomes.values()))
-        return sum(1 for outcome in recorded if outcome.error is None)
+        return sum(1 for outcome in recorded if outcome.error is None and not outcome.cancelled)
 
     def _lease_ending(self, claimed: Claimed) -> bool:
         """Too late to start: the answer could come after another worker took the item over."""
@@ -206,7 +210,9 @@ class OutboxSender:
             now = self.clock.now()
             for outcome in outcomes:
                 item = items.get(outcome.claimed.item.id)
-                if item is not None and outcome.error is None:
+                if item is not None and outcome.cancelled:
+                    _record_cancelled(item, now)
+                elif item is not None and outcome.error is None:
                     outcome = await self._record_sent(session, item, outcome, holders, now)
                 if item is not None and outcome.error is not None:
                     await self._record_failure(session, item, outcome.error, now)
@@ -268,6 +274,11 @@ class OutboxSender:
             await call_failed(session, outbox_id=item.id, code=error.code, at=now)
 
 
+def _record_cancelled(item: OutboxItem, now: datetime) -> None:
+    if item.status is OutboxStatus.SENDING:  # else a delivery report says it went after all
+        item.status, item.updated_at = OutboxStatus.CANCELLED, now
+
+
 def _outcome(claimed: Claimed, sent: str | None | SendError) -> Outcome:
     if isinstance(sent, SendError):
         return Outcome(claimed, error=sent)
@@ -276,6 +287,9 @@ def _outcome(claimed: Claimed, sent: str | None | SendError) -> Outcome:
 
 def _count(outcome: Outcome) -> None:
     kind, reminder = outcome.claimed.item.kind.value, outcome.claimed.purpose in REMINDER_PURPOSES
+    if outcome.cancelled:
+        NUDGES.labels(outcome="cancelled").inc()
+        return
     if outcome.error is None:
         OUTBOX_SENDS.labels(kind=kind, outcome="recovered" if outcome.recovered else "sent").inc()
         if reminder:

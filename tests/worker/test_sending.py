@@ -7,13 +7,16 @@ import pytest
 
 from app.clock import ManualClock
 from app.config import Settings
+from app.db import unit_of_work
 from app.models import (
+    CloseReason,
     Obligation,
     ObligationEvent,
     OutboxItem,
     OutboxStatus,
     Recruiter,
 )
+from app.obligations import close, locked, snooze
 from app.reminders import Nudging, queue_due_nudges
 from app.sender import SENDING_LEASE, backoff
 from app.twilio.outbound import Outgoing
@@ -105,6 +108,65 @@ async def test_an_sms_twilio_took_whose_answer_was_lost_is_found_not_sent_again(
     fake_twilio.fail_next(accept=True, drop=True, method="POST")
     await worker.run_once()
     assert db.one(OutboxItem).status is OutboxStatus.PENDING
+    clock.advance(RETRY_CAP)
+    await worker.run_once()
+    [message] = sms_to(fake_twilio, recruiter.mobile)
+    item = db.one(OutboxItem)
+    assert (item.status, item.twilio_sid) == (OutboxStatus.SENT, message["sid"])
+    assert posts(fake_twilio) == 1
+
+
+async def close_or_snooze(sessions: Sessions, obligation_id: int, at: Any, how: str) -> None:
+    async with unit_of_work(sessions) as session:
+        obligation = await locked(session, obligation_id)
+        if how == "closed":
+            await close(
+                session, obligation=obligation, reason=CloseReason.OPS, actor="ops:test", at=at
+            )
+        else:
+            await snooze(session, obligation=obligation, until=at + HOUR, actor="ops:test", at=at)
+
+
+@pytest.mark.parametrize("how", ["closed", "snoozed"])
+async def test_a_nudge_waiting_for_a_retry_is_not_sent_once_its_obligation_is_dealt_with(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+    how: str,
+) -> None:
+    recruiter = await first_nudge(db, sessions, settings, clock)
+    fake_twilio.fail_next(status=503, method="POST")
+    await worker.run_once()
+    assert db.one(OutboxItem).status is OutboxStatus.PENDING
+    await close_or_snooze(sessions, db.one(Obligation).id, clock.now(), how)
+
+    clock.advance(RETRY_CAP)
+    await worker.run_once()
+    assert sms_to(fake_twilio, recruiter.mobile) == []
+    assert db.one(OutboxItem).status is OutboxStatus.CANCELLED
+    if how == "snoozed":  # the next nudge goes when the snooze ends
+        clock.advance(HOUR)
+        await worker.run_once()
+        [message] = sms_to(fake_twilio, recruiter.mobile)
+        assert message["body"].startswith(f"#{db.one(Obligation).id} ")
+
+
+async def test_a_nudge_twilio_took_before_its_obligation_closed_still_counts_as_sent(
+    db: TestDatabase,
+    sessions: Sessions,
+    settings: Settings,
+    worker: Worker,
+    clock: ManualClock,
+    fake_twilio: FakeTwilio,
+) -> None:
+    recruiter = await first_nudge(db, sessions, settings, clock)
+    fake_twilio.fail_next(accept=True, drop=True, method="POST")
+    await worker.run_once()
+    await close_or_snooze(sessions, db.one(Obligation).id, clock.now(), "closed")
+
     clock.advance(RETRY_CAP)
     await worker.run_once()
     [message] = sms_to(fake_twilio, recruiter.mobile)
