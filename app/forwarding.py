@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import callbacks, miss_pg
+from app import callbacks, miss_pg, voicemails
 from app.calls import (
     DIAL_LEG,
     INBOUND,
@@ -159,7 +159,15 @@ async def _inbound_status(
     policy: NudgePolicy,
 ) -> Outcome:
     call = report.call
-    if logged.missed_at is not None or logged.recruiter_id is None or call.status not in TERMINAL:
+    if logged.recruiter_id is None or call.status not in TERMINAL:
+        return Outcome.LOGGED
+    # A voicemail the fallback took while the call was unknown (its recording's callback came
+    # first) is the call's miss, now that the call is known.
+    if await voicemails.adopt_kept_of_call(
+        session, call_sid=call.call_sid, at=call.at, region=region, policy=policy
+    ):
+        return Outcome.MISSED
+    if logged.missed_at is not None:
         return Outcome.LOGGED
     # Another system may have taken a voicemail (`completed`) after its leg to the mobile
     # went unanswered; that leg's callback may have come first.

@@ -183,6 +183,29 @@ async def adopt_kept(
     return obligation_id
 
 
+async def adopt_kept_of_call(
+    session: AsyncSession, *, call_sid: str, at: datetime, region: str, policy: NudgePolicy
+) -> int | None:
+    """Attach the voicemails of `call_sid` kept unattached (recorded before the call was
+    known) to its obligation, once the call is known; the obligation's id, or None."""
+    kept = await session.scalars(
+        select(Voicemail.recording_sid)
+        .where(
+            Voicemail.call_sid == call_sid,
+            Voicemail.obligation_id.is_(None),
+            Voicemail.recording_status == RECORDED,
+        )
+        .order_by(Voicemail.id)
+    )
+    obligation_id = None
+    for recording_sid in kept.all():
+        adopted = await adopt_kept(
+            session, recording_sid=recording_sid, at=at, region=region, policy=policy
+        )
+        obligation_id = adopted or obligation_id
+    return obligation_id
+
+
 async def _attach(
     session: AsyncSession, *, part: _Part, region: str, policy: NudgePolicy
 ) -> VoicemailOutcome:

@@ -77,6 +77,32 @@ async def test_a_recording_of_a_call_never_seen_is_kept_unattached(
     assert call_sid in caplog.text and db.count(Obligation) == 0
 
 
+@pytest.mark.parametrize("recording_first", [True, False], ids=["recording-first", "status-first"])
+async def test_a_voicemail_the_fallback_took_opens_one_obligation_in_either_order(
+    webhook: Webhook, recruiter: Recruiter, db: TestDatabase, recording_first: bool
+) -> None:
+    """The database was away: no /incoming, no Dial action; only the fallback's <Record>."""
+    call_sid, recording_sid = new_sid("CA"), new_sid("RE")
+    recording = {
+        "CallSid": call_sid,
+        "RecordingSid": recording_sid,
+        "RecordingStatus": "completed",
+        "RecordingUrl": "https://api.twilio.com/recording",
+        "RecordingDuration": "9",
+    }
+    ended = status(call_sid, "completed", 3, To=recruiter.line, CallDuration="15")
+    callbacks = [(twiml.RECORDING, recording), (twiml.STATUS, ended)]
+    for path, params in callbacks if recording_first else callbacks[::-1]:
+        assert (await webhook(path, params)).status_code == 204
+    for path, params in callbacks:  # Twilio's retries change nothing
+        await webhook(path, params)
+
+    obligation = db.one(Obligation)
+    assert (obligation.caller, obligation.missed_calls, obligation.status) == (CALLER, 1, "open")
+    assert db.one(Voicemail).obligation_id == obligation.id
+    assert sorted(kinds(db)) == ["opened", "voicemail"]
+
+
 def status(call_sid: str, call_status: str, sequence: int, **extra: str) -> dict[str, str]:
     return {
         "CallSid": call_sid,
