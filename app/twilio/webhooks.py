@@ -76,16 +76,19 @@ def verify_signature(
 
 
 async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
-    """A dependency: the webhook's form, once its Twilio signature is verified."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != _FORM_TYPE:
-        raise UnsupportedMediaType(f"Twilio webhooks are {_FORM_TYPE}")
-    form = await request.form()
-    values = {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    url = signed_url(runtime.settings.public_base_url, request.url.path, query)
+    """A dependency: the webhook's form, once its Twilio signature is verified. A request with
+    no signature is refused before its body is looked at."""
     signature = request.headers.get("x-twilio-signature")
     try:
+        if not signature:
+            raise Forbidden("the X-Twilio-Signature header is missing")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != _FORM_TYPE:
+            raise UnsupportedMediaType(f"Twilio webhooks are {_FORM_TYPE}")
+        form = await request.form()
+        values = {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = signed_url(runtime.settings.public_base_url, request.url.path, query)
         verify_signature(runtime.validator, url, values, signature)
     except Forbidden:
         log.warning("rejected webhook %s: bad or missing signature", request.url.path)

@@ -108,6 +108,15 @@ async def test_a_non_form_body_is_refused(client: httpx.AsyncClient, signer: Twi
     assert response.json()["error"] == "unsupported_media_type"
 
 
+async def test_an_unsigned_request_is_forbidden_whatever_its_body(
+    client: httpx.AsyncClient,
+) -> None:
+    for body in ({"json": PARAMS}, {"content": b""}, {"data": PARAMS}):
+        response = await client.post("/twilio/probe", **body)  # type: ignore[arg-type]
+        assert response.status_code == 403
+        assert response.json()["error"] == "forbidden"
+
+
 async def test_demo_mode_checks_signatures_with_the_demo_token(
     settings: Settings, clock: Any
 ) -> None:
