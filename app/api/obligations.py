@@ -10,9 +10,9 @@ from app.api.auth import ActorDep
 from app.api.schemas import (
     CallRequested,
     CloseRequest,
-    Instant,
     ObligationDetail,
     ObligationPage,
+    OptionalInstant,
     SnoozeFor,
     SnoozeUntil,
     obligation_detail_out,
@@ -45,8 +45,8 @@ async def list_obligations(
     caller: Annotated[
         str | None, Query(max_length=64, description="any format; read as E.164")
     ] = None,
-    opened_after: Annotated[Instant | None, Query(description="exclusive")] = None,
-    opened_before: Annotated[Instant | None, Query(description="exclusive")] = None,
+    opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
+    opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ObligationPage:

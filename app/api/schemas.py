@@ -40,6 +40,14 @@ def _iso_text(value: Any) -> Any:
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# An optional time in a query: `?since=` left empty is the same as leaving it out.
+OptionalInstant = Annotated[Instant | None, BeforeValidator(_blank_is_none)]
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 OneLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
 Number = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 from app import stats
 from app.api.schemas import (
     Figures,
-    Instant,
     OpenByAge,
     OpenFigures,
+    OptionalInstant,
     RecruiterStats,
     Stats,
     TimeToReturn,
@@ -30,9 +30,9 @@ async def get_stats(
     session: SessionDep,
     clock: ClockDep,
     since: Annotated[
-        Instant | None, Query(description="start (inclusive); default until − 7 days")
+        OptionalInstant, Query(description="start (inclusive); default until − 7 days")
     ] = None,
-    until: Annotated[Instant | None, Query(description="end (exclusive); default now")] = None,
+    until: Annotated[OptionalInstant, Query(description="end (exclusive); default now")] = None,
 ) -> Stats:
     end = until or clock.now()
     start = since or end - DEFAULT_WINDOW

@@ -83,6 +83,8 @@ async def test_opened_bounds_are_exclusive(api: httpx.AsyncClient, db: TestDatab
     assert await ids(api, opened_after=after, opened_before=before) == [third, second]
     # The same instant written with another offset.
     assert await ids(api, opened_after="2026-01-05T11:00:00+01:00") == [fourth, third, second]
+    # Left empty: no bound.
+    assert await ids(api, opened_after="", opened_before="") == [fourth, third, second, first]
 
 
 async def test_times_without_an_offset_are_refused(api: httpx.AsyncClient) -> None:
