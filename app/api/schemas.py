@@ -13,7 +13,7 @@ from pydantic import (
     Field,
     StringConstraints,
 )
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from app.models import CloseReason, ObligationStatus
 from app.ops import ObligationView
@@ -47,7 +47,19 @@ def _blank_is_none(value: Any) -> Any:
 
 
 # An optional time in a query: `?since=` left empty is the same as leaving it out.
-OptionalInstant = Annotated[Instant | None, BeforeValidator(_blank_is_none)]
+OptionalInstant = Annotated[
+    Instant | None,
+    BeforeValidator(_blank_is_none),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "maxLength": 0, "description": "empty: not given"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 OneLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
 Number = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]*$")]
