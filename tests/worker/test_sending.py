@@ -40,6 +40,17 @@ async def first_nudge(
     return recruiter
 
 
+async def close_or_snooze(sessions: Sessions, obligation_id: int, at: Any, how: str) -> None:
+    async with unit_of_work(sessions) as session:
+        obligation = await locked(session, obligation_id)
+        if how == "closed":
+            await close(
+                session, obligation=obligation, reason=CloseReason.OPS, actor="ops:test", at=at
+            )
+        else:
+            await snooze(session, obligation=obligation, until=at + HOUR, actor="ops:test", at=at)
+
+
 def test_the_backoff_starts_near_a_second_doubles_and_is_capped() -> None:
     def middle() -> float:
         return 0.5
@@ -96,6 +107,7 @@ async def test_an_unreachable_twilio_is_retried_until_it_answers(
     assert db.one(OutboxItem).status is OutboxStatus.SENT
 
 
+@pytest.mark.parametrize("closed_meanwhile", [False, True], ids=["open", "closed-meanwhile"])
 async def test_an_sms_twilio_took_whose_answer_was_lost_is_found_not_sent_again(
     db: TestDatabase,
     sessions: Sessions,
@@ -103,28 +115,21 @@ async def test_an_sms_twilio_took_whose_answer_was_lost_is_found_not_sent_again(
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
+    closed_meanwhile: bool,
 ) -> None:
+    """Closed before the retry, the nudge still counts as sent: Twilio holds it."""
     recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(accept=True, drop=True, method="POST")
     await worker.run_once()
     assert db.one(OutboxItem).status is OutboxStatus.PENDING
+    if closed_meanwhile:
+        await close_or_snooze(sessions, db.one(Obligation).id, clock.now(), "closed")
     clock.advance(RETRY_CAP)
     await worker.run_once()
     [message] = sms_to(fake_twilio, recruiter.mobile)
     item = db.one(OutboxItem)
     assert (item.status, item.twilio_sid) == (OutboxStatus.SENT, message["sid"])
     assert posts(fake_twilio) == 1
-
-
-async def close_or_snooze(sessions: Sessions, obligation_id: int, at: Any, how: str) -> None:
-    async with unit_of_work(sessions) as session:
-        obligation = await locked(session, obligation_id)
-        if how == "closed":
-            await close(
-                session, obligation=obligation, reason=CloseReason.OPS, actor="ops:test", at=at
-            )
-        else:
-            await snooze(session, obligation=obligation, until=at + HOUR, actor="ops:test", at=at)
 
 
 @pytest.mark.parametrize("how", ["closed", "snoozed"])
@@ -152,27 +157,6 @@ async def test_a_nudge_waiting_for_a_retry_is_not_sent_once_its_obligation_is_de
         await worker.run_once()
         [message] = sms_to(fake_twilio, recruiter.mobile)
         assert message["body"].startswith(f"#{db.one(Obligation).id} ")
-
-
-async def test_a_nudge_twilio_took_before_its_obligation_closed_still_counts_as_sent(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    worker: Worker,
-    clock: ManualClock,
-    fake_twilio: FakeTwilio,
-) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
-    fake_twilio.fail_next(accept=True, drop=True, method="POST")
-    await worker.run_once()
-    await close_or_snooze(sessions, db.one(Obligation).id, clock.now(), "closed")
-
-    clock.advance(RETRY_CAP)
-    await worker.run_once()
-    [message] = sms_to(fake_twilio, recruiter.mobile)
-    item = db.one(OutboxItem)
-    assert (item.status, item.twilio_sid) == (OutboxStatus.SENT, message["sid"])
-    assert posts(fake_twilio) == 1
 
 
 async def test_21610_stops_at_once_and_flags_the_recruiter_and_the_obligation(
