@@ -40,6 +40,14 @@ async def first_nudge(
     return recruiter
 
 
+@pytest.fixture
+async def recruiter(
+    db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock
+) -> Recruiter:
+    """A recruiter whose first nudge is due now."""
+    return await first_nudge(db, sessions, settings, clock)
+
+
 async def close_or_snooze(sessions: Sessions, obligation_id: int, at: Any, how: str) -> None:
     async with unit_of_work(sessions) as session:
         obligation = await locked(session, obligation_id)
@@ -62,14 +70,12 @@ def test_the_backoff_starts_near_a_second_doubles_and_is_capped() -> None:
 
 
 async def test_a_500_then_a_429_end_in_exactly_one_sms(
+    recruiter: Recruiter,
     db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(status=500, method="POST")
     fake_twilio.fail_next(status=429, method="POST")
     await worker.run_once()
@@ -87,14 +93,12 @@ async def test_a_500_then_a_429_end_in_exactly_one_sms(
 
 
 async def test_an_unreachable_twilio_is_retried_until_it_answers(
+    recruiter: Recruiter,
     db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.down()
     await worker.run_once()
     clock.advance(RETRY_CAP)
@@ -109,16 +113,15 @@ async def test_an_unreachable_twilio_is_retried_until_it_answers(
 
 @pytest.mark.parametrize("closed_meanwhile", [False, True], ids=["open", "closed-meanwhile"])
 async def test_an_sms_twilio_took_whose_answer_was_lost_is_found_not_sent_again(
+    recruiter: Recruiter,
     db: TestDatabase,
     sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
     closed_meanwhile: bool,
 ) -> None:
     """Closed before the retry, the nudge still counts as sent: Twilio holds it."""
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(accept=True, drop=True, method="POST")
     await worker.run_once()
     assert db.one(OutboxItem).status is OutboxStatus.PENDING
@@ -134,15 +137,14 @@ async def test_an_sms_twilio_took_whose_answer_was_lost_is_found_not_sent_again(
 
 @pytest.mark.parametrize("how", ["closed", "snoozed"])
 async def test_a_nudge_waiting_for_a_retry_is_not_sent_once_its_obligation_is_dealt_with(
+    recruiter: Recruiter,
     db: TestDatabase,
     sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
     how: str,
 ) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(status=503, method="POST")
     await worker.run_once()
     assert db.one(OutboxItem).status is OutboxStatus.PENDING
@@ -160,14 +162,12 @@ async def test_a_nudge_waiting_for_a_retry_is_not_sent_once_its_obligation_is_de
 
 
 async def test_21610_stops_at_once_and_flags_the_recruiter_and_the_obligation(
+    recruiter: Recruiter,
     db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.refuse(recruiter.mobile, 21610)
     await worker.run_once()
     for _ in range(5):
@@ -184,14 +184,12 @@ async def test_21610_stops_at_once_and_flags_the_recruiter_and_the_obligation(
 
 
 async def test_once_the_recruiter_can_be_reached_again_the_flags_clear(
+    recruiter: Recruiter,
     db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
     worker: Worker,
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.refuse(recruiter.mobile, 21610)
     await worker.run_once()
     fake_twilio.refused_numbers.clear()  # the recruiter texted START
@@ -233,30 +231,20 @@ async def test_a_bad_escalation_number_flags_the_obligation_not_the_recruiter(
 @pytest.mark.parametrize(
     "settings_overrides", [{"twilio_messaging_service_sid": "MG" + "a" * 32}], indirect=True
 )
+@pytest.mark.usefixtures("recruiter")
 async def test_with_a_messaging_service_the_sms_goes_through_it(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    worker: Worker,
-    clock: ManualClock,
-    fake_twilio: FakeTwilio,
+    worker: Worker, fake_twilio: FakeTwilio
 ) -> None:
-    await first_nudge(db, sessions, settings, clock)
     await worker.run_once()
     [created] = [r for r in fake_twilio.requests if r.method == "POST"]
     assert created.value("MessagingServiceSid") == "MG" + "a" * 32
     assert created.value("From") is None
 
 
+@pytest.mark.usefixtures("recruiter")
 async def test_the_status_callback_carries_the_outbox_id(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    worker: Worker,
-    clock: ManualClock,
-    fake_twilio: FakeTwilio,
+    db: TestDatabase, settings: Settings, worker: Worker, fake_twilio: FakeTwilio
 ) -> None:
-    await first_nudge(db, sessions, settings, clock)
     await worker.run_once()
     [created] = [r for r in fake_twilio.requests if r.method == "POST"]
     item = db.one(OutboxItem)

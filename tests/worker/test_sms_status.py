@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from app.clock import ManualClock
 from app.config import Settings
@@ -16,9 +17,11 @@ from tests.worker.helpers import Sessions, missed_call
 STATUS = "/twilio/sms/status"
 
 
-async def a_sent_nudge(
+@pytest.fixture
+async def item(
     db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, worker: Worker
 ) -> OutboxItem:
+    """A nudge the worker sent."""
     recruiter = make_recruiter(db)
     await missed_call(sessions, settings, recruiter, at=T0)
     clock.set(T0 + timedelta(minutes=2))
@@ -40,14 +43,8 @@ def report(item: OutboxItem, status: str, **extra: str) -> dict[str, str]:
 
 
 async def test_delivered_is_recorded_and_a_late_sent_does_not_undo_it(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     url = f"{STATUS}?outbox={item.id}"
     assert (await webhook(url, report(item, "delivered"))).status_code == 204
     assert (await webhook(url, report(item, "sent"))).status_code == 204
@@ -55,27 +52,15 @@ async def test_delivered_is_recorded_and_a_late_sent_does_not_undo_it(
 
 
 async def test_a_report_without_the_outbox_id_is_matched_by_its_message_sid(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     assert (await webhook(STATUS, report(item, "delivered"))).status_code == 204
     assert db.one(OutboxItem).status is OutboxStatus.DELIVERED
 
 
 async def test_undelivered_for_a_passing_reason_is_recorded_without_flags(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     await webhook(f"{STATUS}?outbox={item.id}", report(item, "undelivered", ErrorCode="30003"))
     stored = db.one(OutboxItem)
     assert (stored.status, stored.error_code) == (OutboxStatus.UNDELIVERED, 30003)
@@ -84,14 +69,8 @@ async def test_undelivered_for_a_passing_reason_is_recorded_without_flags(
 
 
 async def test_failed_with_a_permanent_code_raises_the_flags(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, clock: ManualClock, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     clock.advance(timedelta(seconds=30))
     await webhook(f"{STATUS}?outbox={item.id}", report(item, "failed", ErrorCode="21610"))
     assert db.one(OutboxItem).status is OutboxStatus.FAILED
@@ -103,14 +82,8 @@ async def test_failed_with_a_permanent_code_raises_the_flags(
 
 
 async def test_a_report_that_arrives_before_the_worker_records_the_send_is_kept(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, worker: Worker, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     with db.session() as session:  # as it was while the worker waited for Twilio's answer
         row = session.get(OutboxItem, item.id)
         assert row is not None
@@ -122,28 +95,16 @@ async def test_a_report_that_arrives_before_the_worker_records_the_send_is_kept(
 
 
 async def test_a_report_naming_another_message_changes_nothing(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    webhook: Webhook,
+    item: OutboxItem, db: TestDatabase, webhook: Webhook
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     forged = report(item, "failed", MessageSid="SM" + "0" * 32, ErrorCode="21610")
     assert (await webhook(f"{STATUS}?outbox={item.id}", forged)).status_code == 204
     assert db.one(OutboxItem).status is OutboxStatus.SENT
 
 
 async def test_an_unsigned_report_is_refused(
-    db: TestDatabase,
-    sessions: Sessions,
-    settings: Settings,
-    clock: ManualClock,
-    worker: Worker,
-    client: httpx.AsyncClient,
+    item: OutboxItem, db: TestDatabase, client: httpx.AsyncClient
 ) -> None:
-    item = await a_sent_nudge(db, sessions, settings, clock, worker)
     response = await client.post(f"{STATUS}?outbox={item.id}", data=report(item, "failed"))
     assert response.status_code == 403
     assert db.one(OutboxItem).status is OutboxStatus.SENT
