@@ -1,18 +1,22 @@
 """Liveness, readiness and metrics: outside /api/v1, no token, no personal data."""
 
 import logging
+from datetime import datetime
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import migrate
-from app.db import database_problem, is_connection_problem
+from app.db import begin_read_only, database_problem, is_connection_problem
 from app.deps import RuntimeDep
 from app.errors import Unavailable
+from app.metrics import OUTBOX_BACKLOG, WORKER_LAG
+from app.models import Obligation, OutboxItem, OutboxStatus, Recruiter
 from app.openapi import responses
-from app.worker import observe
+from app.reminders import due
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -62,3 +66,32 @@ async def metrics(runtime: RuntimeDep) -> Response:
         # their last values rather than failing the whole scrape.
         log.warning("metrics: work gauges not refreshed: %s", type(exc).__name__)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def observe(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Set the outbox backlog and worker lag gauges, in a read-only transaction of their own."""
+    async with sessions() as session:
+        await begin_read_only(session)
+        await refresh_work_gauges(session, now=now)
+
+
+async def refresh_work_gauges(session: AsyncSession, *, now: datetime) -> None:
+    """Set the outbox backlog and the worker lag (age of the oldest due work, 0 if none)."""
+    backlog = 0
+    for status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+        # One count per status reads its partial index, never the whole outbox.
+        counted = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == status)
+        backlog += await session.scalar(counted) or 0
+    oldest_nudge = await session.scalar(
+        select(func.min(Obligation.next_reminder_at))
+        .join(Recruiter, Recruiter.id == Obligation.recruiter_id)
+        .where(*due(now), Recruiter.active)
+    )
+    oldest_item = await session.scalar(
+        select(func.min(OutboxItem.next_attempt_at)).where(
+            OutboxItem.status == OutboxStatus.PENDING, OutboxItem.next_attempt_at <= now
+        )
+    )
+    OUTBOX_BACKLOG.set(backlog)
+    oldest = min((t for t in (oldest_nudge, oldest_item) if t is not None), default=now)
+    WORKER_LAG.set(max(0.0, (now - oldest).total_seconds()))

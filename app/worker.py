@@ -11,16 +11,9 @@ import signal
 import socket
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db import begin_read_only
-from app.metrics import OUTBOX_BACKLOG, WORKER_LAG
-from app.models import Obligation, OutboxItem, OutboxStatus, Recruiter
-from app.reminders import Nudging, due, queue_due_nudges
+from app.reminders import Nudging, queue_due_nudges
 from app.runtime import Runtime
 from app.sender import OutboxSender
 from app.twilio.outbound import Transport, transport_for
@@ -61,7 +54,6 @@ class Worker:
 
     async def run_once(self) -> Pass:
         """One pass: queue the due nudges, then send what the outbox has due."""
-        await observe(self.runtime.sessions, self.runtime.clock.now())
         try:
             queued = await queue_due_nudges(
                 self.runtime.sessions,
@@ -89,35 +81,6 @@ class Worker:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), poll)
         log.info("worker %s stopped", self.name)
-
-
-async def observe(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
-    """Set the outbox backlog and worker lag gauges, in a read-only transaction of their own."""
-    async with sessions() as session:
-        await begin_read_only(session)
-        await refresh_work_gauges(session, now=now)
-
-
-async def refresh_work_gauges(session: AsyncSession, *, now: datetime) -> None:
-    """Set the outbox backlog and the worker lag (age of the oldest due work, 0 if none)."""
-    backlog = 0
-    for status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
-        # One count per status reads its partial index, never the whole outbox.
-        counted = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == status)
-        backlog += await session.scalar(counted) or 0
-    oldest_nudge = await session.scalar(
-        select(func.min(Obligation.next_reminder_at))
-        .join(Recruiter, Recruiter.id == Obligation.recruiter_id)
-        .where(*due(now), Recruiter.active)
-    )
-    oldest_item = await session.scalar(
-        select(func.min(OutboxItem.next_attempt_at)).where(
-            OutboxItem.status == OutboxStatus.PENDING, OutboxItem.next_attempt_at <= now
-        )
-    )
-    OUTBOX_BACKLOG.set(backlog)
-    oldest = min((t for t in (oldest_nudge, oldest_item) if t is not None), default=now)
-    WORKER_LAG.set(max(0.0, (now - oldest).total_seconds()))
 
 
 async def run_worker(settings: Settings) -> None:
