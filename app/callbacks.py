@@ -19,7 +19,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import DIAL_LEG, TERMINAL, UNANSWERED
-from app.metrics import OBLIGATIONS_CLOSED
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 from app.nudges import NudgePolicy
 from app.obligations import (
@@ -103,7 +102,6 @@ async def _close_or_attempt(
     # Reported when the call ends; the obligation was kept when the call connected.
     at = connected_at(leg.at, talked_seconds)
     await close(session, obligation=obligation, reason=reason, actor=actor, at=at, detail=detail)
-    OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return Settled.CLOSED
 
 

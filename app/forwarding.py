@@ -21,7 +21,6 @@ from app.calls import (
     has_unanswered_leg,
     log_status,
 )
-from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.models import CloseReason, Recruiter
 from app.nudges import NudgePolicy
 from app.obligations import (
@@ -102,8 +101,6 @@ async def _miss(
         result = await record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
-    if result.opened:
-        OBLIGATIONS_OPENED.inc()
     return Outcome.MISSED if result.counted else Outcome.REPEATED
 
 
@@ -113,7 +110,7 @@ async def _close_answered(
     obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
     if obligation is None:
         return
-    closed = await close(
+    await close(
         session,
         obligation=obligation,
         reason=CloseReason.ANSWERED,
@@ -121,8 +118,6 @@ async def _close_answered(
         at=call.at,
         detail={"call_sid": call.call_sid},
     )
-    if closed:
-        OBLIGATIONS_CLOSED.labels(reason=CloseReason.ANSWERED.value).inc()
 
 
 async def on_status(

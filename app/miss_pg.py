@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.metrics import OBLIGATIONS_OPENED
 from app.nudges import NudgePolicy
 from app.obligations import CallFacts, MissResult
 
@@ -45,7 +46,7 @@ WITH existing AS (
         missed_calls = o.missed_calls + 1,
         last_missed_at = GREATEST(o.last_missed_at, EXCLUDED.last_missed_at),
         opened_at = LEAST(o.opened_at, EXCLUDED.opened_at),
-        -- NudgePolicy.after_repeat_call, never earlier than a snooze allows
+        -- a repeat call brings the next nudge forward (miss_sql._pulled_forward's rule)
         next_reminder_at = CASE
             WHEN o.next_reminder_at IS NULL THEN NULL
             WHEN EXCLUDED.next_reminder_at >= o.next_reminder_at THEN o.next_reminder_at
@@ -113,7 +114,10 @@ async def _run(engine: AsyncEngine, values: dict[str, Any]) -> MissResult:
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         row = (await autocommit.exec_driver_sql(COUNT_MISS, values)).one()
-    return MissResult(row.obligation_id, counted=row.counted, opened=row.missed_calls == 1)
+    result = MissResult(row.obligation_id, counted=row.counted, opened=row.missed_calls == 1)
+    if result.opened:
+        OBLIGATIONS_OPENED.inc()
+    return result
 
 
 def _twin_call(exc: IntegrityError) -> bool:

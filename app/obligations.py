@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import values_for
 from app.errors import Conflict, NotFound
+from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.miss_sql import miss_statements
 from app.models import Call, CloseReason, Obligation, ObligationStatus
 from app.nudges import NudgePolicy
@@ -154,6 +155,8 @@ async def record_miss(
         )
     marked = {"call_id": claimed.id, "at": call.at, "obligation_id": obligation_id}
     await session.execute(miss_statements(session).mark_missed, values_for(marked))
+    if missed_calls == 1:
+        OBLIGATIONS_OPENED.inc()
     return MissResult(obligation_id, counted=True, opened=missed_calls == 1)
 
 
@@ -214,6 +217,7 @@ async def open_for_withheld_voicemail(
         actor=TWILIO,
         detail={"call_sid": call_sid, "caller": "withheld"},
     )
+    OBLIGATIONS_OPENED.inc()
     return obligation.id
 
 
@@ -284,6 +288,7 @@ async def close(
         actor=actor,
         detail={"reason": reason.value} | (detail or {}),
     )
+    OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return True
 
 

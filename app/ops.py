@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
-from app.metrics import OBLIGATIONS_CLOSED
 from app.models import (
     Call,
     CloseReason,
@@ -96,10 +95,9 @@ async def close_by_ops(
     """Close with reason `ops`; an obligation closed already is left as it is."""
     obligation = await locked(session, obligation_id)
     detail = {"note": note} if note else None
-    if await close(
+    await close(
         session, obligation=obligation, reason=CloseReason.OPS, actor=actor, at=at, detail=detail
-    ):
-        OBLIGATIONS_CLOSED.labels(reason=CloseReason.OPS.value).inc()
+    )
     return await obligation_detail(session, obligation_id)
 
 

@@ -16,7 +16,6 @@ from app.clicktocall import request_call
 from app.commands import DEFAULT_SNOOZE, LARGEST_ID, Command, Verb
 from app.config import Settings
 from app.delivery import opted_in, opted_out
-from app.metrics import OBLIGATIONS_CLOSED
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.obligations import close, recruiter_actor, snooze
 from app.phones import for_people
@@ -100,7 +99,6 @@ async def _close(session: AsyncSession, obligation: Obligation, sender: Sender) 
         detail=detail,
     ):
         return f"#{obligation.id} was closed already."
-    OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return f"Closed #{obligation.id} ({_who(obligation)}). Thank you!"
 
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db import dialect_insert
-from app.metrics import OBLIGATIONS_OPENED
 from app.models import Call, Voicemail
 from app.nudges import NudgePolicy
 from app.obligations import (
@@ -263,13 +262,10 @@ async def _obligation_of(
             policy=policy,
         )
         obligation_id = result.obligation_id
-        if result.opened:
-            OBLIGATIONS_OPENED.inc()
     if obligation_id is None and caller is None and left_message:
         obligation_id = await open_for_withheld_voicemail(
             session, call_sid=call_sid, recruiter_id=call.recruiter_id, at=at, policy=policy
         )
-        OBLIGATIONS_OPENED.inc()
     return obligation_id
 
 
