@@ -50,9 +50,7 @@ def at_head(connection: Connection) -> bool:
 
 @cache
 def _head() -> str | None:
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def _run(database_url: str, action: Callable[[Config], None]) -> None:

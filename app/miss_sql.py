@@ -156,7 +156,8 @@ def _later(candidate: Any, current: Any) -> Any:
 
 
 def _pulled_forward(candidate: Any) -> Any:
-    """SQL for NudgePolicy.after_repeat_call, never earlier than a snooze allows."""
+    """A repeat call brings the next nudge forward to at most one first gap after it (the
+    candidate), never earlier than a snooze allows; at the cap (NULL) it stays there."""
     current, snoozed = Obligation.next_reminder_at, Obligation.snoozed_until
     return case(
         (current.is_(None), None),

@@ -33,12 +33,6 @@ class NudgePolicy:
         """A new obligation's first nudge: one first gap after the missed call."""
         return missed_at + self.gaps[0]
 
-    def after_repeat_call(self, current: datetime | None, called_at: datetime) -> datetime | None:
-        """A repeat call brings the next nudge forward to at most one first gap after it."""
-        if current is None:
-            return None  # the cap is reached: a repeat call does not lift it
-        return min(current, called_at + self.gaps[0])
-
     def after_nudge(
         self, sent_at: datetime, nudges_sent: int, *, escalation_pending: bool = False
     ) -> datetime | None:

@@ -15,8 +15,6 @@ _GSM_TWINS = str.maketrans(
 
 _GSM_SINGLE, _GSM_PART = 160, 153  # septets: one-part message, part of a concatenated one
 _UCS2_SINGLE, _UCS2_PART = 70, 67  # UTF-16 code units
-TWO_SEGMENTS_GSM = 2 * _GSM_PART
-TWO_SEGMENTS_UCS2 = 2 * _UCS2_PART
 
 
 def is_gsm7(text: str) -> bool:

@@ -35,7 +35,7 @@ class Worker:
     ) -> None:
         self.runtime = runtime
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.nudging = Nudging.of(runtime.settings)
+        self.nudging = Nudging(runtime.policy, runtime.settings.escalation_number)
         self.sender = OutboxSender(
             runtime.sessions,
             transport=transport or transport_for(runtime.settings),
