@@ -1,6 +1,5 @@
 """`callpledge simulate …` against a live service: what Twilio would send, and what came of it."""
 
-import asyncio
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -21,32 +20,6 @@ from tests.support.live import LiveServer
 from tests.tools.conftest import Run
 
 CALLER = "+447700900123"
-
-
-def serves(path: str) -> bool:
-    """Whether the service has a route at `path` (some arrive with other issues)."""
-    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
-
-    async def probe() -> int:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
-            # A webhook route answers a GET with 405 before any dependency runs.
-            return (await http.get(path)).status_code
-
-    return asyncio.run(probe()) == 405
-
-
-# Callback detection and the SMS commands come with issue 5 (its softphone route is the sign).
-needs_callbacks = pytest.mark.xfail(
-    not serves("/twilio/voice/outbound"),
-    reason="callback detection arrives with issue 5 (outbound calls are only logged before it)",
-    strict=False,
-)
-needs_sms_commands = pytest.mark.xfail(
-    not serves("/twilio/sms/incoming"),
-    reason="/twilio/sms/incoming (the SMS commands) arrives with issue 5",
-    strict=False,
-)
 
 
 @pytest.fixture
@@ -195,7 +168,6 @@ def test_callback_reports_an_outbound_call_from_the_line_to_the_status_callback(
     assert "No obligation for this number on that line" in result.output
 
 
-@needs_callbacks
 def test_a_completed_callback_closes_the_obligation(
     callpledge: Run, live_server: LiveServer, db: TestDatabase
 ) -> None:
@@ -209,7 +181,6 @@ def test_a_completed_callback_closes_the_obligation(
     assert "is now CLOSED (callback)" in result.output
 
 
-@needs_callbacks
 def test_an_unanswered_callback_is_an_attempt_and_the_obligation_stays_open(
     callpledge: Run, live_server: LiveServer, db: TestDatabase
 ) -> None:
@@ -225,7 +196,6 @@ def test_an_unanswered_callback_is_an_attempt_and_the_obligation_stays_open(
     assert "stays OPEN: the attempt is on its timeline" in result.output
 
 
-@needs_sms_commands
 def test_sms_reply_done_closes_the_obligation_and_shows_the_reply(
     callpledge: Run, live_server: LiveServer, db: TestDatabase
 ) -> None:

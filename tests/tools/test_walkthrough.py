@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.tools.test_simulate import serves
 from tests.worker.processes import wait_until
 
 MARKER = "<!-- walkthrough: the test suite runs these commands against a live service -->"
@@ -105,8 +104,6 @@ def test_the_readme_walkthrough_works_as_written(
     assert "--- SMS to +14155550100 from +15005550006 ---" in service.read_text()
 
     returned = run(callback, folder, demo_env)
-    if not serves("/twilio/voice/outbound"):
-        pytest.xfail("callback detection arrives with issue 5")
     assert "Obligation #1 is now CLOSED (callback)." in returned.stdout
 
 
