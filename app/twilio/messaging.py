@@ -9,6 +9,11 @@ STATUS = "/twilio/sms/status"
 NO_REPLY = str(MessagingResponse())
 
 
+def status_path(outbox_id: int) -> str:
+    """The delivery reports' path for an outbox item's SMS (the id comes back with each)."""
+    return f"{STATUS}?outbox={outbox_id}"
+
+
 def reply(text: str | None) -> str:
     """`<Response><Message>text</Message></Response>`, or an empty `<Response/>` for None."""
     if not text:

@@ -16,7 +16,7 @@ from twilio.rest import Client
 from app.config import Settings
 from app.models import OutboxKind
 from app.phones import mask
-from app.twilio import twiml
+from app.twilio import messaging, twiml
 from app.twilio.client import build_client
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,7 @@ class TwilioTransport:
         message = self._client.messages.create(
             to=item.to_number,
             body=item.body,
-            # The outbox id comes back with every delivery report.
-            status_callback=self._settings.public_url(f"/twilio/sms/status?outbox={item.id}"),
+            status_callback=self._settings.public_url(messaging.status_path(item.id)),
             **sender,
         )
         return str(message.sid)
