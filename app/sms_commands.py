@@ -109,7 +109,7 @@ async def _done_with_the_only_one(session: AsyncSession, sender: Sender) -> str:
         return await _close(session, open_ones[0], sender)
     if not open_ones:
         return "You have no open callbacks."
-    total = await _count_open(session, sender.recruiter)
+    total = await _count_open(session, sender.recruiter, listed=len(open_ones))
     return _fitted("Which one? Reply DONE and its number:", open_ones, total, sender.at)
 
 
@@ -142,7 +142,7 @@ async def _list(session: AsyncSession, sender: Sender) -> str:
     open_ones = (await session.scalars(_open_of(sender.recruiter).limit(_LISTED_MOST))).all()
     if not open_ones:
         return "You have no open callbacks."
-    total = await _count_open(session, sender.recruiter)
+    total = await _count_open(session, sender.recruiter, listed=len(open_ones))
     return _fitted(f"{total} open, oldest first:", open_ones, total, sender.at)
 
 
@@ -155,7 +155,10 @@ def _open_of(recruiter: Recruiter) -> Select[Obligation]:
     )
 
 
-async def _count_open(session: AsyncSession, recruiter: Recruiter) -> int:
+async def _count_open(session: AsyncSession, recruiter: Recruiter, *, listed: int) -> int:
+    """All the recruiter's open obligations; counted only when the list of them was cut."""
+    if listed < _LISTED_MOST:
+        return listed
     count = await session.scalar(
         select(func.count())
         .select_from(Obligation)
