@@ -12,8 +12,6 @@ from app.twilio import messaging
 from app.twilio.webhooks import TwilioParamsDep
 
 router = APIRouter(prefix="/twilio/sms", tags=["twilio"])
-_SID_MAX = 64
-_NUMBER_MAX = 128
 
 
 @router.post(
@@ -26,9 +24,9 @@ async def sms_incoming(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     sms = IncomingSms(
-        message_sid=params.require("MessageSid", max_length=_SID_MAX),
-        from_number=params.get("From", "")[:_NUMBER_MAX],
-        to_number=params.get("To", "")[:_NUMBER_MAX],
+        message_sid=params.sid("MessageSid"),
+        from_number=params.number("From"),
+        to_number=params.number("To"),
         body=params.get("Body", ""),
         at=runtime.clock.now(),
     )
@@ -56,7 +54,7 @@ async def sms_status(
     await record_delivery(
         session,
         outbox_id=int(outbox) if outbox else None,
-        message_sid=params.require("MessageSid", max_length=_SID_MAX),
+        message_sid=params.sid("MessageSid"),
         status=params.require("MessageStatus"),
         error_code=params.integer("ErrorCode"),
         at=clock.now(),

@@ -26,13 +26,11 @@ from app.metrics import WEBHOOKS
 from app.obligations import CallFacts
 from app.phones import mask
 from app.twilio import twiml
-from app.twilio.webhooks import TwilioParams, TwilioParamsDep
+from app.twilio.webhooks import SID_MAX, TwilioParams, TwilioParamsDep
 from app.voicemails import RecordingReport, TranscriptReport
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-_SID_MAX = 64
-_NUMBER_MAX = 128
 _NAME_MAX = 120
 _STATUS_MAX = 24
 _DIRECTION_MAX = 32
@@ -99,8 +97,8 @@ async def recorded(_: TwilioParamsDep, runtime: RuntimeDep) -> Response:
 @router.post(twiml.RECORDING)
 async def recording(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     report = RecordingReport(
-        call_sid=_sid(params, "CallSid"),
-        recording_sid=_sid(params, "RecordingSid"),
+        call_sid=params.sid("CallSid"),
+        recording_sid=params.sid("RecordingSid"),
         status=params.require("RecordingStatus", max_length=_STATUS_MAX),
         url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
@@ -118,8 +116,8 @@ async def transcription(
     params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     report = TranscriptReport(
-        call_sid=_sid(params, "CallSid"),
-        recording_sid=_sid(params, "RecordingSid"),
+        call_sid=params.sid("CallSid"),
+        recording_sid=params.sid("RecordingSid"),
         status=params.require("TranscriptionStatus", max_length=_STATUS_MAX),
         text=params.get("TranscriptionText"),
         recording_url=params.optional("RecordingUrl", max_length=_URL_MAX),
@@ -200,7 +198,7 @@ async def callback_result(
     settled = await callbacks.on_dial_action(
         session,
         parent=_call(params, runtime.clock.now()),
-        leg_sid=params.optional("DialCallSid", max_length=_SID_MAX),
+        leg_sid=params.optional_sid("DialCallSid"),
         dial_status=dial_status,
         talked_seconds=params.integer("DialCallDuration"),
         obligation_id=_optional_id(request, "obligation"),
@@ -227,19 +225,15 @@ async def fallback(params: TwilioParamsDep, runtime: RuntimeDep) -> Response:
 def _call(params: TwilioParams, at: datetime) -> CallFacts:
     """The call a webhook speaks about, clipped to what the call log holds."""
     return CallFacts(
-        call_sid=_sid(params, "CallSid"),
+        call_sid=params.sid("CallSid"),
         direction=params.get("Direction", "")[:_DIRECTION_MAX] or INBOUND,
-        from_number=params.get("From", "")[:_NUMBER_MAX],
-        to_number=params.get("To", "")[:_NUMBER_MAX],
+        from_number=params.number("From"),
+        to_number=params.number("To"),
         status=params.get("CallStatus", "")[:_STATUS_MAX] or "ringing",
         at=at,
-        parent_call_sid=params.get("ParentCallSid", "")[:_SID_MAX] or None,
+        parent_call_sid=params.get("ParentCallSid", "")[:SID_MAX] or None,
         caller_name=params.get("CallerName", "")[:_NAME_MAX] or None,
     )
-
-
-def _sid(params: TwilioParams, name: str) -> str:
-    return params.require(name, max_length=_SID_MAX)
 
 
 def _query_id(request: Request, name: str, maximum: int = _ID_MAX) -> int:

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 _FORM_TYPE = "application/x-www-form-urlencoded"
 # The database's INTEGER: no count, duration or error code Twilio sends comes near it.
 _INTEGER_MAX = 2**31 - 1
+SID_MAX = 64  # Twilio's SIDs are 34 characters
+NUMBER_MAX = 128  # phone numbers, client:/sip: addresses
 
 
 class UnsupportedMediaType(AppError):
@@ -52,6 +54,17 @@ class TwilioParams(Mapping[str, str]):
             log.warning("webhook %s has an overlong %s", self.path, name)
             raise InvalidInput(f"the field {name} is longer than {max_length} characters")
         return value or None
+
+    def sid(self, name: str) -> str:
+        """A required SID, or a 422 naming the missing or overlong field."""
+        return self.require(name, max_length=SID_MAX)
+
+    def optional_sid(self, name: str) -> str | None:
+        return self.optional(name, max_length=SID_MAX)
+
+    def number(self, name: str) -> str:
+        """A number or address as sent ('' if absent), clipped to what the call log holds."""
+        return self._values.get(name, "")[:NUMBER_MAX]
 
     def integer(self, name: str) -> int | None:
         """`name` as a whole number, or None when absent, unreadable or out of range."""
