@@ -156,13 +156,18 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", field_errors(exc.errors()))
 
 
-def database_unavailable(method: str, path: str, exc: Exception) -> JSONResponse:
-    """The 503 for a database error, logged as a warning for an outage, else as an error."""
+def log_database_error(where: str, exc: Exception) -> None:
+    """A warning for an outage that passes, an error for anything else (a missing table, say:
+    someone has to look)."""
     if is_connection_problem(exc):
-        log.warning("database unavailable on %s %s: %s", method, path, type(exc).__name__)
+        log.warning("database unavailable on %s: %s", where, type(exc).__name__)
     else:
-        # Not an outage that passes: a missing table, say. Someone has to look.
-        log.error("database error on %s %s: %s", method, path, database_problem(exc))
+        log.error("database error on %s: %s", where, database_problem(exc))
+
+
+def database_unavailable(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 503 for a database error, logged (`log_database_error`)."""
+    log_database_error(f"{method} {path}", exc)
     return error_response(
         503, "unavailable", "the database cannot be reached; try again shortly", Unavailable.headers
     )

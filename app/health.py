@@ -10,9 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import migrate
-from app.db import begin_read_only, database_problem, is_connection_problem
+from app.db import begin_read_only
 from app.deps import RuntimeDep
-from app.errors import Unavailable
+from app.errors import Unavailable, log_database_error
 from app.metrics import OUTBOX_BACKLOG, WORKER_LAG
 from app.models import Obligation, OutboxItem, OutboxStatus, Recruiter
 from app.openapi import responses
@@ -41,10 +41,7 @@ async def readyz(runtime: RuntimeDep) -> dict[str, str]:
             if not runtime.schema_ready:
                 runtime.schema_ready = await connection.run_sync(migrate.at_head)
     except Exception as exc:  # whatever fails, the service cannot serve now
-        if is_connection_problem(exc):
-            log.warning("readyz: the database cannot be reached: %s", type(exc).__name__)
-        else:
-            log.error("readyz: the database answered an error: %s", database_problem(exc))
+        log_database_error("readyz", exc)
         raise Unavailable("the database cannot be reached") from exc
     if not runtime.schema_ready:
         log.warning("readyz: the database schema is behind; run `callpledge db upgrade`")
