@@ -18,7 +18,7 @@ from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import Sessions, first_nudge, posts, sms_to
 
 RELAYED = "SMS from +44 7700 900456: ok"  # two strangers' "ok" read the same once relayed
 LATER = timedelta(minutes=5)
@@ -341,9 +341,7 @@ async def test_a_found_message_on_a_failed_row_is_that_rows_not_the_nudges(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + timedelta(minutes=2))
+    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(method="POST", status=500)
     await worker.run_once()
     [nudge] = db.all(OutboxItem)

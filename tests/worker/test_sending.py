@@ -22,22 +22,12 @@ from app.sender import SENDING_LEASE, backoff
 from app.twilio.outbound import Outgoing
 from app.worker import Worker
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_recruiter
+from tests.support.factories import T0
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import Sessions, first_nudge, posts, sms_to
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 RETRY_CAP = timedelta(minutes=5)
-
-
-async def first_nudge(
-    db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, **fields: Any
-) -> Recruiter:
-    """A recruiter whose first nudge is due now."""
-    recruiter = make_recruiter(db, **fields)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
-    return recruiter
 
 
 @pytest.fixture
@@ -257,9 +247,7 @@ async def crashed_mid_send(
     db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, worker: Worker
 ) -> OutboxItem:
     """A nudge that a worker claimed and then died with; the lease has run out."""
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    await first_nudge(db, sessions, settings, clock)
     await queue_due_nudges(
         worker.runtime.sessions, nudging=Nudging.of(settings), now=clock.now, stopping=lambda: False
     )
@@ -350,10 +338,8 @@ async def test_a_send_not_started_before_its_lease_nears_its_end_is_handed_back(
     fake_twilio: FakeTwilio,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first, second = make_recruiter(db), make_recruiter(db)
-    for recruiter in (first, second):
-        await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    first = await first_nudge(db, sessions, settings, clock)
+    second = await first_nudge(db, sessions, settings, clock)
     monkeypatch.setattr("app.sender.IN_FLIGHT", 1)
     sends = worker.sender.transport.send
 
