@@ -3,6 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from app.clock import ManualClock
@@ -171,6 +172,32 @@ async def test_21610_stops_at_once_and_flags_the_recruiter_and_the_obligation(
     assert db.one(Obligation).sms_error_code == 21610
     [failed] = db.all(ObligationEvent, ObligationEvent.kind == "nudge_failed")
     assert failed.detail == {"outbox_id": item.id, "purpose": "nudge", "code": 21610}
+
+
+API_TOKEN = "worker-tests-api-token"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"api_tokens": API_TOKEN}], indirect=True)
+async def test_21610_flags_show_through_the_ops_api(
+    recruiter: Recruiter,
+    db: TestDatabase,
+    worker: Worker,
+    fake_twilio: FakeTwilio,
+    client: httpx.AsyncClient,
+) -> None:
+    fake_twilio.refuse(recruiter.mobile, 21610)
+    await worker.run_once()
+    assert db.one(OutboxItem).status is OutboxStatus.FAILED
+    client.headers["Authorization"] = f"Bearer {API_TOKEN}"
+    shown = await client.get(f"/api/v1/recruiters/{recruiter.id}")
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["sms_blocked_at"], shown.json()["sms_error_code"]) == (
+        "2026-01-05T10:02:00Z",
+        21610,
+    )
+    obligation = await client.get(f"/api/v1/obligations/{db.one(Obligation).id}")
+    assert obligation.status_code == 200, obligation.text
+    assert obligation.json()["sms_error_code"] == 21610
 
 
 async def test_once_the_recruiter_can_be_reached_again_the_flags_clear(
