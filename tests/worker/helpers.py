@@ -1,16 +1,20 @@
 """Building blocks of worker scenarios: missed calls, voicemails, what the fake received."""
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import ManualClock
 from app.config import Settings
 from app.db import unit_of_work
-from app.models import Recruiter, Voicemail
+from app.models import OutboxItem, OutboxStatus, Recruiter, Voicemail
 from app.nudges import NudgePolicy
 from app.obligations import CallFacts, open_for_withheld_voicemail, record_miss
+from app.worker import Worker
+from tests.support.databases import TestDatabase
+from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
 
 CALLER = "+447700900123"
@@ -47,6 +51,36 @@ async def missed_call(
             policy=NudgePolicy.of(settings),
         )
     return result.obligation_id
+
+
+async def first_nudge(
+    db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, **fields: Any
+) -> Recruiter:
+    """A recruiter (made with `fields`) whose first nudge is due now: missed at T0, now T0+2m."""
+    recruiter = make_recruiter(db, **fields)
+    await missed_call(sessions, settings, recruiter, at=T0)
+    clock.set(T0 + timedelta(minutes=2))
+    return recruiter
+
+
+async def sent_nudge(db: TestDatabase, worker: Worker) -> OutboxItem:
+    """Run a pass that sends the one due nudge; its outbox item, as sent."""
+    await worker.run_once()
+    item: OutboxItem = db.one(OutboxItem)
+    assert item.status is OutboxStatus.SENT
+    return item
+
+
+def report(item: OutboxItem, status: str, **extra: str) -> dict[str, str]:
+    """The parameters of Twilio's delivery report for `item`, with `extra` ones (ErrorCode)."""
+    return {
+        "MessageSid": item.twilio_sid or "",
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "To": item.to_number,
+        "From": item.from_number or "",
+        "AccountSid": "AC" + "f" * 32,
+    } | extra
 
 
 async def voicemail(

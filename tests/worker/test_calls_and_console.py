@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.health import observe
 from app.main import create_app
-from app.models import ObligationEvent, OutboxItem, OutboxKind, OutboxStatus, Recruiter
+from app.models import Obligation, ObligationEvent, OutboxItem, OutboxKind, OutboxStatus, Recruiter
 from app.obligations import locked
 from app.outbox import enqueue
 from app.sender import SENDING_LEASE
@@ -23,7 +23,7 @@ from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import CALLER, Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import CALLER, Sessions, first_nudge, missed_call, posts, sms_to
 
 MINUTE = timedelta(minutes=1)
 
@@ -184,13 +184,11 @@ async def test_the_console_backend_prints_the_sms_and_stores_it_as_sent(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    recruiter = make_recruiter(db)
-    obligation_id = await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    recruiter = await first_nudge(db, sessions, settings, clock)
     await worker.run_once()
     printed = capsys.readouterr().out
     assert f"SMS to {recruiter.mobile} from {recruiter.line}" in printed
-    assert f"#{obligation_id} Call back +44 7700 900123" in printed
+    assert f"#{db.one(Obligation).id} Call back +44 7700 900123" in printed
     item = db.one(OutboxItem)
     assert (item.status, item.twilio_sid, item.sent_at) == (OutboxStatus.SENT, None, clock.now())
     assert fake_twilio.requests == []
@@ -206,8 +204,7 @@ async def test_a_stopping_worker_finishes_the_item_in_hand_and_hands_back_the_re
     fake_twilio: FakeTwilio,
 ) -> None:
     for _ in range(3):
-        await missed_call(sessions, settings, make_recruiter(db), at=T0)
-    clock.set(T0 + 2 * MINUTE)
+        await first_nudge(db, sessions, settings, clock)
     sends = worker.sender.transport.send
 
     def send_then_stop(item: Outgoing) -> str | None:
@@ -228,9 +225,7 @@ async def test_the_service_runs_the_worker_inside_it(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    recruiter = await first_nudge(db, sessions, settings, clock)
     app = create_app(settings, clock=clock, run_worker=True)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(
@@ -284,9 +279,7 @@ async def test_a_failed_pass_is_logged_without_details_and_the_next_one_goes_on(
     fake_twilio: FakeTwilio,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    recruiter = await first_nudge(db, sessions, settings, clock)
     send_due, failures = worker.sender.send_due, [OSError(f"cannot reach {recruiter.mobile}")]
 
     async def flaky(stopping: Any) -> int:

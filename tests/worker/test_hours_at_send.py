@@ -13,7 +13,7 @@ from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import Sessions, first_nudge, posts, sms_to
 
 MINUTE = timedelta(minutes=1)
 # T0 is Monday 5 January 2026, 10:00 UTC: the first nudge is queued at 10:02, in hours.
@@ -29,9 +29,7 @@ async def test_a_nudge_retried_after_hours_end_waits_for_the_next_working_period
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db, working_hours=UNTIL_TEN_THREE)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    recruiter = await first_nudge(db, sessions, settings, clock, working_hours=UNTIL_TEN_THREE)
     fake_twilio.fail_next(status=503, method="POST")
     await worker.run_once()
     clock.advance(5 * MINUTE)
@@ -58,9 +56,7 @@ async def test_a_nudge_a_crashed_worker_left_unsent_waits_for_working_hours_too(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db, working_hours=UNTIL_TEN_THREE)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    await first_nudge(db, sessions, settings, clock, working_hours=UNTIL_TEN_THREE)
     await queue_due_nudges(
         worker.runtime.sessions, nudging=Nudging.of(settings), now=clock.now, stopping=lambda: False
     )

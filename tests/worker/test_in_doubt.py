@@ -2,7 +2,7 @@
 other outcome, and a stuck item never keeps the rest of the outbox waiting."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -18,7 +18,7 @@ from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import Sessions, first_nudge, posts, sms_to
 
 RELAYED = "SMS from +44 7700 900456: ok"  # two strangers' "ok" read the same once relayed
 LATER = timedelta(minutes=5)
@@ -59,6 +59,34 @@ def change(db: TestDatabase, outbox_id: int, **fields: Any) -> None:
         for name, value in fields.items():
             setattr(item, name, value)
         session.commit()
+
+
+class FoundMessage(NamedTuple):
+    recruiter: Recruiter
+    owner: int
+    in_doubt: int
+    unrelated: int
+    made: dict[str, Any]
+
+
+async def one_message_two_relays(
+    db: TestDatabase, sessions: Sessions, fake_twilio: FakeTwilio
+) -> FoundMessage:
+    """Two identical relays for one recruiter and an unrelated SMS for another, all due at T0.
+
+    The owner's first attempt made the message (its answer was lost) and waits to retry;
+    the other relay's first attempt failed, and it is due again now.
+    """
+    recruiter, other = make_recruiter(db), make_recruiter(db)
+    owner = await queue(sessions, recruiter, "relay:SM1", at=T0)
+    in_doubt = await queue(sessions, recruiter, "relay:SM2", at=T0)
+    unrelated = await queue(sessions, other, "relay:SM3", at=T0, body="unrelated")
+    change(db, owner, attempts=1, next_attempt_at=T0 + timedelta(hours=1))
+    change(db, in_doubt, attempts=1)
+    made = fake_twilio.add(
+        "Messages", to=recruiter.mobile, **{"from": recruiter.line}, body=RELAYED
+    )
+    return FoundMessage(recruiter, owner, in_doubt, unrelated, made)
 
 
 async def test_two_identical_relays_in_doubt_end_as_two_messages_one_each(
@@ -131,16 +159,8 @@ async def test_a_found_message_another_item_got_meanwhile_is_not_taken_and_spoil
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter, other = make_recruiter(db), make_recruiter(db)
-    owner = await queue(sessions, recruiter, "relay:SM1", at=T0)
-    in_doubt = await queue(sessions, recruiter, "relay:SM2", at=T0)
-    unrelated = await queue(sessions, other, "relay:SM3", at=T0, body="unrelated")
-    # The owner's first attempt made the message (its answer was lost) and waits to retry;
-    # the other relay's first attempt failed, and it is due again now.
-    change(db, owner, attempts=1, next_attempt_at=T0 + timedelta(hours=1))
-    change(db, in_doubt, attempts=1)
-    made = fake_twilio.add(
-        "Messages", to=recruiter.mobile, **{"from": recruiter.line}, body=RELAYED
+    recruiter, owner, in_doubt, unrelated, made = await one_message_two_relays(
+        db, sessions, fake_twilio
     )
     sends = worker.sender.transport.send
 
@@ -170,15 +190,7 @@ async def test_a_sid_a_concurrent_writer_takes_while_the_batch_is_recorded_is_se
     fake_twilio: FakeTwilio,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    recruiter, other = make_recruiter(db), make_recruiter(db)
-    owner = await queue(sessions, recruiter, "relay:SM1", at=T0)
-    in_doubt = await queue(sessions, recruiter, "relay:SM2", at=T0)
-    unrelated = await queue(sessions, other, "relay:SM3", at=T0, body="unrelated")
-    change(db, owner, attempts=1, next_attempt_at=T0 + timedelta(hours=1))
-    change(db, in_doubt, attempts=1)
-    made = fake_twilio.add(
-        "Messages", to=recruiter.mobile, **{"from": recruiter.line}, body=RELAYED
-    )
+    _, owner, in_doubt, unrelated, made = await one_message_two_relays(db, sessions, fake_twilio)
     holders, asked = sid_holders, []
 
     async def report_commits_after_the_check(session: Any, sids: Any) -> dict[str, int]:
@@ -341,9 +353,7 @@ async def test_a_found_message_on_a_failed_row_is_that_rows_not_the_nudges(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + timedelta(minutes=2))
+    recruiter = await first_nudge(db, sessions, settings, clock)
     fake_twilio.fail_next(method="POST", status=500)
     await worker.run_once()
     [nudge] = db.all(OutboxItem)

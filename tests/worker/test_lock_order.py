@@ -4,19 +4,18 @@ in the order the worker's nudge pass takes them, so the two never deadlock on Po
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import Connection, text
 
 from app.clock import ManualClock
 from app.config import Settings
-from app.models import Obligation, ObligationEvent, OutboxItem, Recruiter
+from app.models import Obligation, ObligationEvent, Recruiter
 from app.worker import Worker
 from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
-from tests.worker.helpers import Sessions, missed_call
+from tests.worker.helpers import Sessions, first_nudge, missed_call, report, sent_nudge
 
 pytestmark = pytest.mark.postgres_only
 
@@ -68,21 +67,11 @@ async def test_a_permanent_failure_report_waits_for_the_recruiter_before_the_obl
     worker: Worker,
     webhook: Webhook,
 ) -> None:
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + timedelta(minutes=2))
-    await worker.run_once()
-    item = db.one(OutboxItem)
-    report = {
-        "MessageSid": item.twilio_sid,
-        "MessageStatus": "failed",
-        "ErrorCode": "21610",
-        "To": item.to_number,
-        "From": item.from_number,
-        "AccountSid": "AC" + "f" * 32,
-    }
+    recruiter = await first_nudge(db, sessions, settings, clock)
+    item = await sent_nudge(db, worker)
+    failed = report(item, "failed", ErrorCode="21610")
     with nudge_pass_holding(db, recruiter) as nudge_pass:
-        reported = asyncio.create_task(webhook(f"/twilio/sms/status?outbox={item.id}", report))
+        reported = asyncio.create_task(webhook(f"/twilio/sms/status?outbox={item.id}", failed))
         await blocked_by(nudge_pass)
         lock_obligations_now(nudge_pass, recruiter)
     assert (await reported).status_code == 204

@@ -23,7 +23,14 @@ from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, sms_to, voicemail, withheld_voicemail
+from tests.worker.helpers import (
+    Sessions,
+    first_nudge,
+    missed_call,
+    sms_to,
+    voicemail,
+    withheld_voicemail,
+)
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 OFFICE = {day: [["09:00", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -300,17 +307,14 @@ async def test_a_nudge_whose_obligation_closed_before_it_went_out_is_cancelled(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiter = make_recruiter(db)
-    obligation_id = await missed_call(sessions, settings, recruiter, at=T0)
-    assert obligation_id is not None
-    clock.set(T0 + 2 * MINUTE)
+    await first_nudge(db, sessions, settings, clock)
     await queue_due_nudges(
         worker.runtime.sessions, nudging=Nudging.of(settings), now=clock.now, stopping=lambda: False
     )
     async with unit_of_work(sessions) as session:
         await close(
             session,
-            obligation=await locked(session, obligation_id),
+            obligation=await locked(session, db.one(Obligation).id),
             reason=CloseReason.RECRUITER,
             actor="recruiter:1",
             at=clock.now(),

@@ -16,7 +16,7 @@ from app.worker import Worker
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, sms_to
+from tests.worker.helpers import Sessions, first_nudge, missed_call, sms_to
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
@@ -218,10 +218,7 @@ async def test_several_recruiters_are_nudged_in_one_pass(
     clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
-    recruiters = [make_recruiter(db) for _ in range(60)]
-    for recruiter in recruiters:
-        await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    recruiters = [await first_nudge(db, sessions, settings, clock) for _ in range(60)]
     result = await worker.run_once()
     assert (result.queued, result.sent) == (60, 60)
     assert sorted(m["to"] for m in fake_twilio.messages) == sorted(r.mobile for r in recruiters)

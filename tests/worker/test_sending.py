@@ -3,6 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from app.clock import ManualClock
@@ -22,22 +23,12 @@ from app.sender import SENDING_LEASE, backoff
 from app.twilio.outbound import Outgoing
 from app.worker import Worker
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_recruiter
+from tests.support.factories import T0
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts, sms_to
+from tests.worker.helpers import Sessions, first_nudge, posts, sms_to
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 RETRY_CAP = timedelta(minutes=5)
-
-
-async def first_nudge(
-    db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, **fields: Any
-) -> Recruiter:
-    """A recruiter whose first nudge is due now."""
-    recruiter = make_recruiter(db, **fields)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
-    return recruiter
 
 
 @pytest.fixture
@@ -183,6 +174,32 @@ async def test_21610_stops_at_once_and_flags_the_recruiter_and_the_obligation(
     assert failed.detail == {"outbox_id": item.id, "purpose": "nudge", "code": 21610}
 
 
+API_TOKEN = "worker-tests-api-token"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"api_tokens": API_TOKEN}], indirect=True)
+async def test_21610_flags_show_through_the_ops_api(
+    recruiter: Recruiter,
+    db: TestDatabase,
+    worker: Worker,
+    fake_twilio: FakeTwilio,
+    client: httpx.AsyncClient,
+) -> None:
+    fake_twilio.refuse(recruiter.mobile, 21610)
+    await worker.run_once()
+    assert db.one(OutboxItem).status is OutboxStatus.FAILED
+    client.headers["Authorization"] = f"Bearer {API_TOKEN}"
+    shown = await client.get(f"/api/v1/recruiters/{recruiter.id}")
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["sms_blocked_at"], shown.json()["sms_error_code"]) == (
+        "2026-01-05T10:02:00Z",
+        21610,
+    )
+    obligation = await client.get(f"/api/v1/obligations/{db.one(Obligation).id}")
+    assert obligation.status_code == 200, obligation.text
+    assert obligation.json()["sms_error_code"] == 21610
+
+
 async def test_once_the_recruiter_can_be_reached_again_the_flags_clear(
     recruiter: Recruiter,
     db: TestDatabase,
@@ -257,9 +274,7 @@ async def crashed_mid_send(
     db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, worker: Worker
 ) -> OutboxItem:
     """A nudge that a worker claimed and then died with; the lease has run out."""
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    await first_nudge(db, sessions, settings, clock)
     await queue_due_nudges(
         worker.runtime.sessions, nudging=Nudging.of(settings), now=clock.now, stopping=lambda: False
     )
@@ -350,10 +365,8 @@ async def test_a_send_not_started_before_its_lease_nears_its_end_is_handed_back(
     fake_twilio: FakeTwilio,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first, second = make_recruiter(db), make_recruiter(db)
-    for recruiter in (first, second):
-        await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + 2 * MINUTE)
+    first = await first_nudge(db, sessions, settings, clock)
+    second = await first_nudge(db, sessions, settings, clock)
     monkeypatch.setattr("app.sender.IN_FLIGHT", 1)
     sends = worker.sender.transport.send
 

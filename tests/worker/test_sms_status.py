@@ -11,8 +11,7 @@ from app.models import Obligation, ObligationEvent, OutboxItem, OutboxStatus, Re
 from app.worker import Worker
 from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_recruiter
-from tests.worker.helpers import Sessions, missed_call
+from tests.worker.helpers import Sessions, first_nudge, report, sent_nudge
 
 STATUS = "/twilio/sms/status"
 
@@ -22,24 +21,8 @@ async def item(
     db: TestDatabase, sessions: Sessions, settings: Settings, clock: ManualClock, worker: Worker
 ) -> OutboxItem:
     """A nudge the worker sent."""
-    recruiter = make_recruiter(db)
-    await missed_call(sessions, settings, recruiter, at=T0)
-    clock.set(T0 + timedelta(minutes=2))
-    await worker.run_once()
-    item: OutboxItem = db.one(OutboxItem)
-    assert item.status is OutboxStatus.SENT
-    return item
-
-
-def report(item: OutboxItem, status: str, **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": item.twilio_sid or "",
-        "MessageStatus": status,
-        "SmsStatus": status,
-        "To": item.to_number,
-        "From": item.from_number or "",
-        "AccountSid": "AC" + "f" * 32,
-    } | extra
+    await first_nudge(db, sessions, settings, clock)
+    return await sent_nudge(db, worker)
 
 
 async def test_delivered_is_recorded_and_a_late_sent_does_not_undo_it(
