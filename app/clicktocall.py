@@ -24,7 +24,7 @@ from app.models import (
     OutboxObligation,
     Recruiter,
 )
-from app.obligations import WORKER, EventKind, add_event
+from app.obligations import WORKER, EventKind, add_event, add_events
 from app.outbox import enqueue
 from app.phones import for_people
 
@@ -138,15 +138,14 @@ async def call_failed(
     session: AsyncSession, *, outbox_id: int, code: int | None, at: datetime
 ) -> None:
     """Twilio refused a click-to-call for good: the obligation's timeline says so."""
-    for obligation_id in await linked_obligations(session, outbox_id):
-        await add_event(
-            session,
-            obligation_id=obligation_id,
-            at=at,
-            kind=EventKind.CALL_FAILED,
-            actor=WORKER,
-            detail={"outbox_id": outbox_id, "code": code},
-        )
+    await add_events(
+        session,
+        obligation_ids=await linked_obligations(session, outbox_id),
+        at=at,
+        kind=EventKind.CALL_FAILED,
+        actor=WORKER,
+        detail={"outbox_id": outbox_id, "code": code},
+    )
 
 
 async def _last_request(session: AsyncSession, obligation_id: int) -> datetime | None:

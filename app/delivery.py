@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.metrics import NUDGES
 from app.models import Obligation, OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
-from app.obligations import TWILIO, EventKind, add_event
+from app.obligations import TWILIO, EventKind, add_events
 from app.outbox import take_sid
 from app.reminders import REMINDER_PURPOSES
 
@@ -114,15 +114,14 @@ async def flag_failure(
             .where(Obligation.id.in_(obligation_ids))
             .values(sms_error_code=code, updated_at=at)
         )
-    for obligation_id in obligation_ids:
-        await add_event(
-            session,
-            obligation_id=obligation_id,
-            at=at,
-            kind=EventKind.NUDGE_FAILED,
-            actor=actor,
-            detail={"outbox_id": item.id, "purpose": item.purpose, "code": code},
-        )
+    await add_events(
+        session,
+        obligation_ids=obligation_ids,
+        at=at,
+        kind=EventKind.NUDGE_FAILED,
+        actor=actor,
+        detail={"outbox_id": item.id, "purpose": item.purpose, "code": code},
+    )
 
 
 async def clear_flags(

@@ -5,6 +5,7 @@ can race (Twilio delivers callbacks twice, concurrently, out of order) is settle
 lock on the call's row or by the partial unique index on open obligations.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -107,10 +108,28 @@ async def add_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one line to an obligation's timeline (flushing pending changes first)."""
+    await add_events(
+        session, obligation_ids=[obligation_id], at=at, kind=kind, actor=actor, detail=detail
+    )
+
+
+async def add_events(
+    session: AsyncSession,
+    *,
+    obligation_ids: Sequence[int],
+    at: datetime,
+    kind: EventKind,
+    actor: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The same line on each obligation's timeline, in one statement."""
+    if not obligation_ids:
+        return
     await session.flush()
-    values = {"obligation_id": obligation_id, "at": at, "kind": kind.value, "actor": actor}
+    line = {"at": at, "kind": kind.value, "actor": actor, "detail": detail}
     await session.execute(
-        miss_statements(session).add_event, values_for(values | {"detail": detail})
+        miss_statements(session).add_event,
+        [values_for(line | {"obligation_id": obligation_id}) for obligation_id in obligation_ids],
     )
 
 
