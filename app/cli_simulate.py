@@ -229,7 +229,7 @@ def _play(settings: Settings, url: str | None, token: str | None, scenario: Scen
     except httpx.TransportError:
         fail(f"nothing answers at {base}: is the service running (make run)?", code=1)
     except FlowError as exc:
-        if " answered 403:" in str(exc):  # what TwilioSimulator says of a refused request
+        if exc.status_code == 403:
             _refused(base, settings)
         fail(f"the service answered what Twilio could not play: {exc}", code=1)
     except ApiRefused as exc:

@@ -23,7 +23,14 @@ _TRANSCRIBABLE_SECONDS = range(2, 121)
 
 
 class FlowError(Exception):
-    """The service answered something Twilio could not run (the caller hears an error)."""
+    """The service answered something Twilio could not run (the caller hears an error).
+
+    `status_code` is the HTTP status of the answer, when the service answered one but 200.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class RecruiterDoes(StrEnum):
@@ -201,7 +208,10 @@ class TwilioSimulator:
         exchange = await self.send(request)
         record.exchanges.append(exchange)
         if exchange.status_code != 200:
-            raise FlowError(f"{request.url} answered {exchange.status_code}: {exchange.body}")
+            raise FlowError(
+                f"{request.url} answered {exchange.status_code}: {exchange.body}",
+                status_code=exchange.status_code,
+            )
         return exchange.twiml()
 
     async def notify(self, record: CallRecord, request: Request) -> None:

@@ -91,7 +91,10 @@ class RecruiterPhone:
             self.twilio, sender=sender, line=line, body=body, message_sid=message_sid
         )
         if exchange.status_code != 200:
-            raise FlowError(f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}")
+            raise FlowError(
+                f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}",
+                status_code=exchange.status_code,
+            )
         return Texted(exchange, [m.text or "" for m in exchange.twiml().iter("Message")])
 
     async def softphone_call(
