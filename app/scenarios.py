@@ -4,12 +4,12 @@ Each one sends what Twilio would send, signed with the service's auth token for 
 PUBLIC_BASE_URL, through TwilioSimulator, and returns what came back.
 """
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import httpx
 
+from app.commands import LARGEST_ID, parse
 from app.config import Settings
 from app.simulator import (
     API_VERSION,
@@ -26,7 +26,6 @@ from app.twilio.twiml import STATUS
 
 # What a callback that connected lasts, in the status callback Twilio sends.
 CALLBACK_SECONDS = 95
-_ID = re.compile(r"^\s*#?[A-Za-z]+\s+#?(\d{1,18})\b")
 
 
 def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
@@ -100,9 +99,10 @@ def reply_of(exchange: Exchange) -> Reply:
 
 
 def obligation_mentioned(body: str) -> int | None:
-    """The obligation id an SMS command names (`DONE 3`, `snooze #3 2h`), if any."""
-    found = _ID.search(body)
-    return int(found[1]) if found else None
+    """The obligation id an SMS command names (`DONE 3`, `snooze #3 2h`), as the service reads
+    it; None for a text it does not take as a command about one, or an id no obligation has."""
+    mentioned = parse(body).obligation_id
+    return mentioned if mentioned is not None and mentioned <= LARGEST_ID else None
 
 
 def twiml_verbs(exchange: Exchange) -> list[str]:
