@@ -12,13 +12,13 @@ import httpx
 from app.commands import LARGEST_ID, parse
 from app.config import Settings
 from app.simulator import (
-    API_VERSION,
     CallRecord,
     CallScript,
     Exchange,
     RecruiterDoes,
     Request,
     TwilioSimulator,
+    call_params,
     new_sid,
 )
 from app.simulator_recruiter import send_text
@@ -58,16 +58,15 @@ async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: s
     """The status callback of a call from the recruiter's line, as an application that named
     /twilio/voice/status as its StatusCallback receives it when the call ends."""
     connected = status == "completed"
-    params = {
-        "AccountSid": twilio.account_sid,
-        "ApiVersion": API_VERSION,
-        "CallSid": new_sid("CA"),
-        "From": line,
-        "To": callee,
-        "Caller": line,
-        "Called": callee,
-        "Direction": "outbound-api",
-        "CallStatus": status,
+    call = call_params(
+        twilio.account_sid,
+        new_sid("CA"),
+        caller=line,
+        called=callee,
+        direction="outbound-api",
+        status=status,
+    )
+    params = call | {
         "CallDuration": str(CALLBACK_SECONDS if connected else 0),
         "SequenceNumber": "3",
     }
