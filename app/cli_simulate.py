@@ -27,7 +27,8 @@ from app.cli_view import (
 from app.config import Settings
 from app.phones import InvalidNumber, for_people, is_withheld, to_e164
 from app.service_view import ApiRefused, View, open_view
-from app.simulator import FlowError, RecruiterDoes, TwilioSimulator
+from app.simulator import CallScript, FlowError, RecruiterDoes, TwilioSimulator
+from app.simulator_recruiter import send_text
 
 simulate_cli = command_group(
     "Play Twilio's part against a running service: calls, callbacks and SMS."
@@ -96,10 +97,15 @@ def missed_call(
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(_ringing(caller, line, name))
-        record = await scenarios.incoming_call(
-            twilio, caller=caller, line=line, recruiter=_PICKUP[recruiter], voicemail=voicemail,
-            name=name,
-        )  # fmt: skip
+        record = await twilio.call(
+            CallScript(
+                caller=caller,
+                line=line,
+                recruiter=_PICKUP[recruiter],
+                message=voicemail,
+                caller_name=name,
+            )
+        )
         show_exchanges(record, voicemail)
         if not forwarded(record, line):
             return
@@ -130,10 +136,9 @@ def answered_call(
             await view.obligations.latest(line=line, caller=caller) if view.obligations else None
         )
         typer.echo(_ringing(caller, line, None))
-        record = await scenarios.incoming_call(
-            twilio, caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS, voicemail=None,
-            name=None,
-        )  # fmt: skip
+        record = await twilio.call(
+            CallScript(caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS)
+        )
         show_exchanges(record)
         if not forwarded(record, line):
             return
@@ -194,7 +199,7 @@ def sms_reply(
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(f"SMS from {for_people(sender)} to line {for_people(line)}: {body!r}")
-        exchange = await scenarios.text_message(twilio, sender=sender, line=line, body=body)
+        exchange = await send_text(twilio, sender=sender, line=line, body=body)
         if exchange.status_code == 404:
             fail("this service takes no SMS (it has no /twilio/sms/incoming)", code=1)
         _check(exchange.status_code, exchange.request.url, settings)

@@ -11,17 +11,7 @@ import httpx
 
 from app.commands import LARGEST_ID, parse
 from app.config import Settings
-from app.simulator import (
-    CallRecord,
-    CallScript,
-    Exchange,
-    RecruiterDoes,
-    Request,
-    TwilioSimulator,
-    call_params,
-    new_sid,
-)
-from app.simulator_recruiter import send_text
+from app.simulator import Exchange, Request, TwilioSimulator, call_params, new_sid
 from app.twilio.twiml import STATUS
 
 # What a callback that connected lasts, in the status callback Twilio sends.
@@ -36,22 +26,6 @@ def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
         public_base_url=settings.public_base_url,
         account_sid=settings.account_sid,
     )
-
-
-async def incoming_call(
-    twilio: TwilioSimulator,
-    *,
-    caller: str,
-    line: str,
-    recruiter: RecruiterDoes,
-    voicemail: str | None,
-    name: str | None,
-) -> CallRecord:
-    """A caller rings the line; the recruiter does `recruiter`; the caller may leave a message."""
-    script = CallScript(
-        caller=caller, line=line, recruiter=recruiter, message=voicemail, caller_name=name
-    )
-    return await twilio.call(script)
 
 
 async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: str) -> Exchange:
@@ -71,11 +45,6 @@ async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: s
         "SequenceNumber": "3",
     }
     return await twilio.send(Request(twilio.url(STATUS), params))
-
-
-async def text_message(twilio: TwilioSimulator, *, sender: str, line: str, body: str) -> Exchange:
-    """An SMS reaching the line: Twilio asks its *A message comes in* URL what to do."""
-    return await send_text(twilio, sender=sender, line=line, body=body)
 
 
 @dataclass(frozen=True)
