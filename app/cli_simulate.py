@@ -14,7 +14,7 @@ import httpx
 import typer
 
 from app import scenarios
-from app.cli_support import command_group, fail, settings_or_exit
+from app.cli_support import command_group, fail, number_option, settings_or_exit
 from app.cli_view import (
     after_call,
     forwarded,
@@ -25,7 +25,7 @@ from app.cli_view import (
     wait_for_nudge,
 )
 from app.config import Settings
-from app.phones import InvalidNumber, for_people, is_withheld, to_e164
+from app.phones import for_people, is_withheld
 from app.service_view import ApiRefused, View, open_view
 from app.simulator import CallScript, FlowError, RecruiterDoes, TwilioSimulator
 from app.simulator_recruiter import send_text
@@ -92,7 +92,7 @@ def missed_call(
 ) -> None:
     """A call the recruiter does not take: it becomes an obligation (and, later, nudges)."""
     settings = settings_or_exit()
-    caller, line = _caller(caller, settings), _number(line, "--to", settings)
+    caller, line = _caller(caller, settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
@@ -129,7 +129,7 @@ def answered_call(
 ) -> None:
     """A call the recruiter takes (picks up, presses 1): the caller's open obligation closes."""
     settings = settings_or_exit()
-    caller, line = _number(caller, "--from", settings), _number(line, "--to", settings)
+    caller, line = number_option(caller, "--from", settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         before = (
@@ -166,7 +166,7 @@ def callback(
 ) -> None:
     """The recruiter calls someone back from their line, reported to /twilio/voice/status."""
     settings = settings_or_exit()
-    line, callee = _number(line, "--from", settings), _number(callee, "--to", settings)
+    line, callee = number_option(line, "--from", settings), number_option(callee, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         before = (
@@ -194,7 +194,7 @@ def sms_reply(
 ) -> None:
     """An SMS to a line, e.g. the recruiter's reply to a nudge; shows the service's answer."""
     settings = settings_or_exit()
-    sender, line = _number(sender, "--from", settings), _number(line, "--to", settings)
+    sender, line = number_option(sender, "--from", settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
@@ -264,11 +264,4 @@ def _ringing(caller: str, line: str, name: str | None) -> str:
 
 
 def _caller(raw: str, settings: Settings) -> str:
-    return raw.strip() if is_withheld(raw) else _number(raw, "--from", settings)
-
-
-def _number(raw: str, option: str, settings: Settings) -> str:
-    try:
-        return to_e164(raw, settings.default_region)
-    except InvalidNumber as exc:
-        fail(f"{option}: {exc}")
+    return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)

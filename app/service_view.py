@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db import begin_read_only, create_async_db_engine, is_sqlite, session_factory, sqlite_path
+from app.db import begin_read_only, create_async_db_engine, missing_sqlite_file, session_factory
 from app.errors import NotFound
 from app.models import Call, Obligation, OutboxItem, OutboxObligation, Recruiter
 from app.ops import obligation_detail
@@ -213,7 +213,9 @@ class View:
 @asynccontextmanager
 async def open_view(settings: Settings, *, url: str, token: str | None) -> AsyncIterator[View]:
     """The ops API when there is a token, and the database when it can be reached."""
-    engine = create_async_db_engine(settings.database_url) if _may_exist(settings) else None
+    # Never look at a SQLite file that is not there: opening it would create an empty one.
+    exists = missing_sqlite_file(settings.database_url) is None
+    engine = create_async_db_engine(settings.database_url) if exists else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
         try:
@@ -223,14 +225,6 @@ async def open_view(settings: Settings, *, url: str, token: str | None) -> Async
         finally:
             if engine is not None:
                 await engine.dispose()
-
-
-def _may_exist(settings: Settings) -> bool:
-    """False for a SQLite file that is not there (opening it would create an empty one)."""
-    if not is_sqlite(settings.database_url):
-        return True
-    path = sqlite_path(settings.database_url)
-    return path is not None and path.exists()
 
 
 async def _database(engine: Any) -> DatabaseView | None:
