@@ -4,14 +4,13 @@ Each one sends what Twilio would send, signed with the service's auth token for 
 PUBLIC_BASE_URL, through TwilioSimulator, and returns what came back.
 """
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import httpx
 
 from app.commands import LARGEST_ID, parse
 from app.config import Settings
-from app.simulator import Exchange, Request, TwilioSimulator, call_params, new_sid
+from app.simulator import Exchange, FlowError, Request, TwilioSimulator, call_params, new_sid
 from app.twilio.twiml import STATUS
 
 # What a callback that connected lasts, in the status callback Twilio sends.
@@ -58,12 +57,7 @@ def reply_of(exchange: Exchange) -> Reply:
     """The `<Message>` texts of a messaging TwiML answer."""
     if not exchange.body.strip():
         return Reply(())
-    document = exchange.twiml()
-    texts = []
-    for message in document.iter("Message"):
-        body = message.find("Body")
-        texts.append(((body.text if body is not None else message.text) or "").strip())
-    return Reply(tuple(texts))
+    return Reply(tuple(text.strip() for text in exchange.messages()))
 
 
 def obligation_mentioned(body: str) -> int | None:
@@ -76,6 +70,6 @@ def obligation_mentioned(body: str) -> int | None:
 def twiml_verbs(exchange: Exchange) -> list[str]:
     """The verbs of a TwiML answer, for showing what Twilio was told to do."""
     try:
-        return [verb.tag for verb in ET.fromstring(exchange.body)]
-    except ET.ParseError:
+        return [verb.tag for verb in exchange.twiml()]
+    except FlowError:
         return []

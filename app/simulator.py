@@ -16,7 +16,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from app.config import DEMO_ACCOUNT_SID
-from app.twilio.twiml import FALLBACK, INCOMING, STATUS
+from app.twilio.twiml import ACCEPT_DIGIT, FALLBACK, INCOMING, STATUS
 
 API_VERSION = "2010-04-01"
 _TRANSCRIBABLE_SECONDS = range(2, 121)
@@ -41,6 +41,10 @@ class RecruiterDoes(StrEnum):
     CARRIER_VOICEMAIL = "carrier_voicemail"  # the mobile's own voicemail picks up
     NO_ANSWER = "no_answer"
     BUSY = "busy"
+
+
+# The key the recruiter presses on picking up, when the service asks for one.
+KEY_PRESSED = {RecruiterDoes.ACCEPTS: ACCEPT_DIGIT, RecruiterDoes.DECLINES: "9"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,10 @@ class Exchange:
         if document.tag != "Response":
             raise FlowError(f"{self.request.url} answered <{document.tag}>, not <Response>")
         return document
+
+    def messages(self) -> list[str]:
+        """The texts of the `<Message>`s a messaging TwiML answer asks Twilio to send."""
+        return [message.text or "" for message in self.twiml().iter("Message")]
 
 
 @dataclass
@@ -300,7 +308,7 @@ class _Call:
 
     async def _screen(self, document: ET.Element | None, leg: dict[str, str]) -> bool:
         """Run the screening TwiML on the recruiter's leg; True if it ends and so bridges."""
-        digit = {RecruiterDoes.ACCEPTS: "1", RecruiterDoes.DECLINES: "9"}.get(self.script.recruiter)
+        digit = KEY_PRESSED.get(self.script.recruiter)
         while document is not None:
             answer: ET.Element | None = None
             for verb in document:

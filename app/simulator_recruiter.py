@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from app.simulator import (
     API_VERSION,
+    KEY_PRESSED,
     CallRecord,
     Exchange,
     FlowError,
@@ -22,7 +23,6 @@ from app.simulator import (
 from app.twilio.messaging import INCOMING as SMS_INCOMING
 from app.twilio.twiml import OUTBOUND, STATUS, connect_path
 
-_KEY = {RecruiterDoes.ACCEPTS: "1", RecruiterDoes.DECLINES: "9"}
 _PLACED_CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
@@ -96,7 +96,7 @@ class RecruiterPhone:
                 f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}",
                 status_code=exchange.status_code,
             )
-        return Texted(exchange, [m.text or "" for m in exchange.twiml().iter("Message")])
+        return Texted(exchange, exchange.messages())
 
     async def softphone_call(
         self,
@@ -157,7 +157,7 @@ class RecruiterPhone:
         params["CallStatus"] = "in-progress"
         await self._progress(record, placed, params, "answered", "in-progress")
         document = await self.twilio.fetch(record, Request(placed.url, params))
-        key = _KEY.get(recruiter)
+        key = KEY_PRESSED.get(recruiter)
         await _OnTheLine(self.twilio, record, params, callee, leg_reported_first, key).play(
             document
         )
