@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli_support import database_errors, fail
-from app.cli_twilio import TWILIO_TROUBLE, active_lines, line_number, with_account
+from app.cli_support import database_errors, fail, number_option
+from app.cli_twilio import TWILIO_TROUBLE, active_lines, with_account
 from app.clock import clock_from_settings
 from app.config import Settings
 from app.db import create_async_db_engine, session_factory
@@ -73,7 +73,7 @@ def _chosen_lines(settings: Settings, numbers: list[str]) -> list[Line]:
     lines = active_lines(settings)
     if not numbers:
         return lines
-    wanted = {line_number(raw, settings) for raw in numbers}
+    wanted = {number_option(raw, "--line", settings) for raw in numbers}
     unknown = sorted(wanted - {found.number for found in lines})
     if unknown:
         fail(f"--line: no active recruiter has {', '.join(unknown)}")

@@ -14,7 +14,7 @@ import httpx
 import typer
 
 from app import scenarios
-from app.cli_support import command_group, fail, settings_or_exit
+from app.cli_support import command_group, fail, number_option, settings_or_exit
 from app.cli_view import (
     after_call,
     forwarded,
@@ -25,9 +25,10 @@ from app.cli_view import (
     wait_for_nudge,
 )
 from app.config import Settings
-from app.phones import InvalidNumber, for_people, is_withheld, to_e164
+from app.phones import for_people, is_withheld
 from app.service_view import ApiRefused, View, open_view
-from app.simulator import FlowError, RecruiterDoes, TwilioSimulator
+from app.simulator import CallScript, FlowError, RecruiterDoes, TwilioSimulator
+from app.simulator_recruiter import send_text
 
 simulate_cli = command_group(
     "Play Twilio's part against a running service: calls, callbacks and SMS."
@@ -91,15 +92,20 @@ def missed_call(
 ) -> None:
     """A call the recruiter does not take: it becomes an obligation (and, later, nudges)."""
     settings = settings_or_exit()
-    caller, line = _caller(caller, settings), _number(line, "--to", settings)
+    caller, line = _caller(caller, settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(_ringing(caller, line, name))
-        record = await scenarios.incoming_call(
-            twilio, caller=caller, line=line, recruiter=_PICKUP[recruiter], voicemail=voicemail,
-            name=name,
-        )  # fmt: skip
+        record = await twilio.call(
+            CallScript(
+                caller=caller,
+                line=line,
+                recruiter=_PICKUP[recruiter],
+                message=voicemail,
+                caller_name=name,
+            )
+        )
         show_exchanges(record, voicemail)
         if not forwarded(record, line):
             return
@@ -123,17 +129,16 @@ def answered_call(
 ) -> None:
     """A call the recruiter takes (picks up, presses 1): the caller's open obligation closes."""
     settings = settings_or_exit()
-    caller, line = _number(caller, "--from", settings), _number(line, "--to", settings)
+    caller, line = number_option(caller, "--from", settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         before = (
             await view.obligations.latest(line=line, caller=caller) if view.obligations else None
         )
         typer.echo(_ringing(caller, line, None))
-        record = await scenarios.incoming_call(
-            twilio, caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS, voicemail=None,
-            name=None,
-        )  # fmt: skip
+        record = await twilio.call(
+            CallScript(caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS)
+        )
         show_exchanges(record)
         if not forwarded(record, line):
             return
@@ -161,7 +166,7 @@ def callback(
 ) -> None:
     """The recruiter calls someone back from their line, reported to /twilio/voice/status."""
     settings = settings_or_exit()
-    line, callee = _number(line, "--from", settings), _number(callee, "--to", settings)
+    line, callee = number_option(line, "--from", settings), number_option(callee, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         before = (
@@ -189,12 +194,12 @@ def sms_reply(
 ) -> None:
     """An SMS to a line, e.g. the recruiter's reply to a nudge; shows the service's answer."""
     settings = settings_or_exit()
-    sender, line = _number(sender, "--from", settings), _number(line, "--to", settings)
+    sender, line = number_option(sender, "--from", settings), number_option(line, "--to", settings)
 
     async def scenario(twilio: TwilioSimulator, view: View) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(f"SMS from {for_people(sender)} to line {for_people(line)}: {body!r}")
-        exchange = await scenarios.text_message(twilio, sender=sender, line=line, body=body)
+        exchange = await send_text(twilio, sender=sender, line=line, body=body)
         if exchange.status_code == 404:
             fail("this service takes no SMS (it has no /twilio/sms/incoming)", code=1)
         _check(exchange.status_code, exchange.request.url, settings)
@@ -229,7 +234,7 @@ def _play(settings: Settings, url: str | None, token: str | None, scenario: Scen
     except httpx.TransportError:
         fail(f"nothing answers at {base}: is the service running (make run)?", code=1)
     except FlowError as exc:
-        if " answered 403:" in str(exc):  # what TwilioSimulator says of a refused request
+        if exc.status_code == 403:
             _refused(base, settings)
         fail(f"the service answered what Twilio could not play: {exc}", code=1)
     except ApiRefused as exc:
@@ -259,11 +264,4 @@ def _ringing(caller: str, line: str, name: str | None) -> str:
 
 
 def _caller(raw: str, settings: Settings) -> str:
-    return raw.strip() if is_withheld(raw) else _number(raw, "--from", settings)
-
-
-def _number(raw: str, option: str, settings: Settings) -> str:
-    try:
-        return to_e164(raw, settings.default_region)
-    except InvalidNumber as exc:
-        fail(f"{option}: {exc}")
+    return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)

@@ -11,7 +11,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app import migrate
 from app.config import ConfigError, Settings, load_settings
-from app.db import database_problem, sqlite_path
+from app.db import database_problem, missing_sqlite_file
+from app.phones import InvalidNumber, to_e164
 
 UPGRADE_HINT = "run `callpledge db upgrade`"
 
@@ -47,9 +48,17 @@ def database_errors() -> Iterator[None]:
 
 def require_database(settings: Settings) -> None:
     """Go on only if the database exists; never create an empty SQLite file by looking."""
-    path = sqlite_path(settings.database_url)
-    if path is not None and not path.exists():
-        fail(f"DATABASE_URL: there is no database at {path} yet; {UPGRADE_HINT}")
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        fail(f"DATABASE_URL: there is no database at {missing} yet; {UPGRADE_HINT}")
+
+
+def number_option(raw: str, option: str, settings: Settings) -> str:
+    """A phone number option (`--to`, `--line`…) in E.164, or a one-line error and exit 2."""
+    try:
+        return to_e164(raw, settings.default_region)
+    except InvalidNumber as exc:
+        fail(f"{option}: {exc}")
 
 
 def require_schema(settings: Settings) -> None:

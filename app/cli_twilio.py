@@ -19,12 +19,12 @@ from app.cli_support import (
     command_group,
     database_errors,
     fail,
+    number_option,
     require_schema,
     settings_or_exit,
 )
 from app.config import Settings
 from app.db import begin_read_only, create_async_db_engine, session_factory
-from app.phones import InvalidNumber, to_e164
 from app.reconciler import Line
 from app.twilio.client import build_client
 
@@ -45,7 +45,7 @@ def twilio_setup(
     """Point each line's webhooks, and the softphones' TwiML App, at PUBLIC_BASE_URL."""
     settings = with_account("twilio setup")
     active = [found.number for found in active_lines(settings)]
-    lines = [line_number(line, settings)] if line else active
+    lines = [number_option(line, "--line", settings)] if line else active
     for number in sorted(set(lines) - set(active)):
         typer.secho(
             f"note: {number} is no active recruiter's line; callers will hear it is not in "
@@ -103,14 +103,6 @@ def active_lines(settings: Settings) -> list[Line]:
 
     with database_errors():
         return asyncio.run(read())
-
-
-def line_number(raw: str, settings: Settings) -> str:
-    """A --line option's number in E.164, or exit 2."""
-    try:
-        return to_e164(raw, settings.default_region)
-    except InvalidNumber as exc:
-        fail(f"--line: {exc}")
 
 
 def _warn_if_unreachable(settings: Settings) -> None:

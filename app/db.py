@@ -44,6 +44,13 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database).resolve()
 
 
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file the URL names if it is not there (opening it would create an empty
+    one); None when there is such a file, or the database is no file."""
+    path = sqlite_path(database_url)
+    return path if path is not None and not path.exists() else None
+
+
 def _engine_options(database_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
     # hide_parameters: a statement's values (phone numbers among them) stay out of error
     # messages, and so out of logs.

@@ -4,29 +4,17 @@ Each one sends what Twilio would send, signed with the service's auth token for 
 PUBLIC_BASE_URL, through TwilioSimulator, and returns what came back.
 """
 
-import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import httpx
 
+from app.commands import LARGEST_ID, parse
 from app.config import Settings
-from app.simulator import (
-    API_VERSION,
-    CallRecord,
-    CallScript,
-    Exchange,
-    RecruiterDoes,
-    Request,
-    TwilioSimulator,
-    new_sid,
-)
-from app.simulator_recruiter import send_text
+from app.simulator import Exchange, FlowError, Request, TwilioSimulator, call_params, new_sid
 from app.twilio.twiml import STATUS
 
 # What a callback that connected lasts, in the status callback Twilio sends.
 CALLBACK_SECONDS = 95
-_ID = re.compile(r"^\s*#?[A-Za-z]+\s+#?(\d{1,18})\b")
 
 
 def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
@@ -39,45 +27,23 @@ def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
     )
 
 
-async def incoming_call(
-    twilio: TwilioSimulator,
-    *,
-    caller: str,
-    line: str,
-    recruiter: RecruiterDoes,
-    voicemail: str | None,
-    name: str | None,
-) -> CallRecord:
-    """A caller rings the line; the recruiter does `recruiter`; the caller may leave a message."""
-    script = CallScript(
-        caller=caller, line=line, recruiter=recruiter, message=voicemail, caller_name=name
-    )
-    return await twilio.call(script)
-
-
 async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: str) -> Exchange:
     """The status callback of a call from the recruiter's line, as an application that named
     /twilio/voice/status as its StatusCallback receives it when the call ends."""
     connected = status == "completed"
-    params = {
-        "AccountSid": twilio.account_sid,
-        "ApiVersion": API_VERSION,
-        "CallSid": new_sid("CA"),
-        "From": line,
-        "To": callee,
-        "Caller": line,
-        "Called": callee,
-        "Direction": "outbound-api",
-        "CallStatus": status,
+    call = call_params(
+        twilio.account_sid,
+        new_sid("CA"),
+        caller=line,
+        called=callee,
+        direction="outbound-api",
+        status=status,
+    )
+    params = call | {
         "CallDuration": str(CALLBACK_SECONDS if connected else 0),
         "SequenceNumber": "3",
     }
     return await twilio.send(Request(twilio.url(STATUS), params))
-
-
-async def text_message(twilio: TwilioSimulator, *, sender: str, line: str, body: str) -> Exchange:
-    """An SMS reaching the line: Twilio asks its *A message comes in* URL what to do."""
-    return await send_text(twilio, sender=sender, line=line, body=body)
 
 
 @dataclass(frozen=True)
@@ -91,23 +57,19 @@ def reply_of(exchange: Exchange) -> Reply:
     """The `<Message>` texts of a messaging TwiML answer."""
     if not exchange.body.strip():
         return Reply(())
-    document = exchange.twiml()
-    texts = []
-    for message in document.iter("Message"):
-        body = message.find("Body")
-        texts.append(((body.text if body is not None else message.text) or "").strip())
-    return Reply(tuple(texts))
+    return Reply(tuple(text.strip() for text in exchange.messages()))
 
 
 def obligation_mentioned(body: str) -> int | None:
-    """The obligation id an SMS command names (`DONE 3`, `snooze #3 2h`), if any."""
-    found = _ID.search(body)
-    return int(found[1]) if found else None
+    """The obligation id an SMS command names (`DONE 3`, `snooze #3 2h`), as the service reads
+    it; None for a text it does not take as a command about one, or an id no obligation has."""
+    mentioned = parse(body).obligation_id
+    return mentioned if mentioned is not None and mentioned <= LARGEST_ID else None
 
 
 def twiml_verbs(exchange: Exchange) -> list[str]:
     """The verbs of a TwiML answer, for showing what Twilio was told to do."""
     try:
-        return [verb.tag for verb in ET.fromstring(exchange.body)]
-    except ET.ParseError:
+        return [verb.tag for verb in exchange.twiml()]
+    except FlowError:
         return []

@@ -17,16 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db import begin_read_only, create_async_db_engine, is_sqlite, session_factory, sqlite_path
-from app.models import (
-    Call,
-    Obligation,
-    ObligationEvent,
-    OutboxItem,
-    OutboxObligation,
-    Recruiter,
-    Voicemail,
-)
+from app.db import begin_read_only, create_async_db_engine, missing_sqlite_file, session_factory
+from app.errors import NotFound
+from app.models import Call, Obligation, OutboxItem, OutboxObligation, Recruiter
+from app.ops import obligation_detail
 
 
 @dataclass(frozen=True)
@@ -73,27 +67,25 @@ class DatabaseView:
 
     async def by_id(self, obligation_id: int) -> ObligationState | None:
         async with self._reading() as session:
-            obligation = await session.get(Obligation, obligation_id)
-            return await self._state(session, obligation)
+            return await self._state(session, obligation_id)
 
     async def of_call(self, *, line: str, call_sid: str) -> ObligationState | None:
         async with self._reading() as session:
             found = await session.scalar(
                 select(Call.obligation_id).where(Call.call_sid == call_sid)
             )
-            obligation = None if found is None else await session.get(Obligation, found)
-            return await self._state(session, obligation)
+            return await self._state(session, found)
 
     async def latest(self, *, line: str, caller: str) -> ObligationState | None:
         async with self._reading() as session:
-            obligation = await session.scalar(
-                select(Obligation)
+            found = await session.scalar(
+                select(Obligation.id)
                 .join(Recruiter, Recruiter.id == Obligation.recruiter_id)
                 .where(Recruiter.line == line, Recruiter.active, Obligation.caller == caller)
                 .order_by(Obligation.opened_at.desc(), Obligation.id.desc())
                 .limit(1)
             )
-            return await self._state(session, obligation)
+            return await self._state(session, found)
 
     async def outbox_mark(self) -> int:
         """The newest outbox id now: items after it are the ones a simulation caused."""
@@ -121,30 +113,25 @@ class DatabaseView:
             yield session
 
     async def _state(
-        self, session: AsyncSession, obligation: Obligation | None
+        self, session: AsyncSession, obligation_id: int | None
     ) -> ObligationState | None:
-        if obligation is None:
+        if obligation_id is None:
             return None
-        transcripts = await session.scalars(
-            select(Voicemail.transcript)
-            .where(Voicemail.obligation_id == obligation.id)
-            .order_by(Voicemail.created_at, Voicemail.id)
-        )
-        events = await session.scalars(
-            select(ObligationEvent.kind)
-            .where(ObligationEvent.obligation_id == obligation.id)
-            .order_by(ObligationEvent.at, ObligationEvent.id)
-        )
+        try:
+            detail = await obligation_detail(session, obligation_id)
+        except NotFound:
+            return None
+        obligation = detail.obligation
         return ObligationState(
             id=obligation.id,
             status=obligation.status.value,
             caller=obligation.caller,
             missed_calls=obligation.missed_calls,
-            transcripts=tuple(transcripts),
+            transcripts=tuple(v.transcript for v in detail.voicemails),
             reminders_sent=obligation.reminders_sent,
             next_reminder_at=obligation.next_reminder_at,
             close_reason=obligation.close_reason.value if obligation.close_reason else None,
-            events=tuple(events),
+            events=tuple(e.kind for e in detail.events),
         )
 
 
@@ -221,32 +208,23 @@ class View:
 
     obligations: Obligations | None
     database: DatabaseView | None
-    source: str  # said to the user: where the facts come from
 
 
 @asynccontextmanager
 async def open_view(settings: Settings, *, url: str, token: str | None) -> AsyncIterator[View]:
     """The ops API when there is a token, and the database when it can be reached."""
-    engine = create_async_db_engine(settings.database_url) if _may_exist(settings) else None
+    # Never look at a SQLite file that is not there: opening it would create an empty one.
+    exists = missing_sqlite_file(settings.database_url) is None
+    engine = create_async_db_engine(settings.database_url) if exists else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
         try:
             database = await _database(engine)
-            api = ApiView(http) if token else None
-            obligations: Obligations | None = api or database
-            source = "the ops API" if api else "the database" if database else "nowhere"
-            yield View(obligations, database, source)
+            obligations: Obligations | None = ApiView(http) if token else database
+            yield View(obligations, database)
         finally:
             if engine is not None:
                 await engine.dispose()
-
-
-def _may_exist(settings: Settings) -> bool:
-    """False for a SQLite file that is not there (opening it would create an empty one)."""
-    if not is_sqlite(settings.database_url):
-        return True
-    path = sqlite_path(settings.database_url)
-    return path is not None and path.exists()
 
 
 async def _database(engine: Any) -> DatabaseView | None:

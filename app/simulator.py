@@ -16,14 +16,21 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from app.config import DEMO_ACCOUNT_SID
-from app.twilio.twiml import FALLBACK, INCOMING, STATUS
+from app.twilio.twiml import ACCEPT_DIGIT, FALLBACK, INCOMING, STATUS
 
 API_VERSION = "2010-04-01"
 _TRANSCRIBABLE_SECONDS = range(2, 121)
 
 
 class FlowError(Exception):
-    """The service answered something Twilio could not run (the caller hears an error)."""
+    """The service answered something Twilio could not run (the caller hears an error).
+
+    `status_code` is the HTTP status of the answer, when the service answered one but 200.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class RecruiterDoes(StrEnum):
@@ -34,6 +41,10 @@ class RecruiterDoes(StrEnum):
     CARRIER_VOICEMAIL = "carrier_voicemail"  # the mobile's own voicemail picks up
     NO_ANSWER = "no_answer"
     BUSY = "busy"
+
+
+# The key the recruiter presses on picking up, when the service asks for one.
+KEY_PRESSED = {RecruiterDoes.ACCEPTS: ACCEPT_DIGIT, RecruiterDoes.DECLINES: "9"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,10 @@ class Exchange:
             raise FlowError(f"{self.request.url} answered <{document.tag}>, not <Response>")
         return document
 
+    def messages(self) -> list[str]:
+        """The texts of the `<Message>`s a messaging TwiML answer asks Twilio to send."""
+        return [message.text or "" for message in self.twiml().iter("Message")]
+
 
 @dataclass
 class CallRecord:
@@ -91,6 +106,29 @@ class CallRecord:
     def sent_to(self, path: str) -> list[Exchange]:
         """The exchanges with the URL whose path is `path`."""
         return [e for e in self.exchanges if httpx.URL(e.request.url).path == path]
+
+
+def call_params(
+    account_sid: str,
+    call_sid: str,
+    *,
+    caller: str,
+    called: str,
+    direction: str = "inbound",
+    status: str = "ringing",
+) -> dict[str, str]:
+    """The parameters Twilio sends with every request about a call; add the rest with `|`."""
+    return {
+        "AccountSid": account_sid,
+        "ApiVersion": API_VERSION,
+        "CallSid": call_sid,
+        "From": caller,
+        "To": called,
+        "Caller": caller,
+        "Called": called,
+        "Direction": direction,
+        "CallStatus": status,
+    }
 
 
 def new_sid(prefix: str) -> str:
@@ -181,17 +219,7 @@ class TwilioSimulator:
         return Request(self.url(STATUS), {**call, **params})
 
     def _call_params(self, script: CallScript, call_sid: str) -> dict[str, str]:
-        params = {
-            "AccountSid": self.account_sid,
-            "ApiVersion": API_VERSION,
-            "CallSid": call_sid,
-            "From": script.caller,
-            "To": script.line,
-            "Caller": script.caller,
-            "Called": script.line,
-            "Direction": "inbound",
-            "CallStatus": "ringing",
-        }
+        params = call_params(self.account_sid, call_sid, caller=script.caller, called=script.line)
         if script.caller_name:
             params["CallerName"] = script.caller_name
         return params
@@ -201,7 +229,10 @@ class TwilioSimulator:
         exchange = await self.send(request)
         record.exchanges.append(exchange)
         if exchange.status_code != 200:
-            raise FlowError(f"{request.url} answered {exchange.status_code}: {exchange.body}")
+            raise FlowError(
+                f"{request.url} answered {exchange.status_code}: {exchange.body}",
+                status_code=exchange.status_code,
+            )
         return exchange.twiml()
 
     async def notify(self, record: CallRecord, request: Request) -> None:
@@ -277,7 +308,7 @@ class _Call:
 
     async def _screen(self, document: ET.Element | None, leg: dict[str, str]) -> bool:
         """Run the screening TwiML on the recruiter's leg; True if it ends and so bridges."""
-        digit = {RecruiterDoes.ACCEPTS: "1", RecruiterDoes.DECLINES: "9"}.get(self.script.recruiter)
+        digit = KEY_PRESSED.get(self.script.recruiter)
         while document is not None:
             answer: ET.Element | None = None
             for verb in document:

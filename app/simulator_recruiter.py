@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from app.simulator import (
     API_VERSION,
+    KEY_PRESSED,
     CallRecord,
     Exchange,
     FlowError,
@@ -16,12 +17,12 @@ from app.simulator import (
     Request,
     TwilioSimulator,
     action_of,
+    call_params,
     new_sid,
 )
 from app.twilio.messaging import INCOMING as SMS_INCOMING
 from app.twilio.twiml import OUTBOUND, STATUS, connect_path
 
-_KEY = {RecruiterDoes.ACCEPTS: "1", RecruiterDoes.DECLINES: "9"}
 _PLACED_CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
@@ -91,8 +92,11 @@ class RecruiterPhone:
             self.twilio, sender=sender, line=line, body=body, message_sid=message_sid
         )
         if exchange.status_code != 200:
-            raise FlowError(f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}")
-        return Texted(exchange, [m.text or "" for m in exchange.twiml().iter("Message")])
+            raise FlowError(
+                f"{SMS_INCOMING} answered {exchange.status_code}: {exchange.body}",
+                status_code=exchange.status_code,
+            )
+        return Texted(exchange, exchange.messages())
 
     async def softphone_call(
         self,
@@ -108,7 +112,7 @@ class RecruiterPhone:
         record = CallRecord(new_sid("CA"))
         caller = f"sip:{identity}@{sip_domain}" if sip_domain else f"client:{identity}"
         called = f"sip:{to}@{sip_domain}" if sip_domain else to
-        params = self._params(record.call_sid, caller, called, "inbound")
+        params = call_params(self.twilio.account_sid, record.call_sid, caller=caller, called=called)
         document = await self.twilio.fetch(record, Request(self.twilio.url(OUTBOUND), params))
         on_line = _OnTheLine(self.twilio, record, params, callee, leg_reported_first)
         await on_line.play(document)
@@ -137,7 +141,13 @@ class RecruiterPhone:
     ) -> CallRecord:
         """Ring the recruiter's mobile for a call the service placed, then play its TwiML."""
         record = CallRecord(placed.sid)
-        params = self._params(placed.sid, placed.from_number, placed.to, "outbound-api")
+        params = call_params(
+            self.twilio.account_sid,
+            placed.sid,
+            caller=placed.from_number,
+            called=placed.to,
+            direction="outbound-api",
+        )
         await self._progress(record, placed, params, "initiated", "queued")
         await self._progress(record, placed, params, "ringing", "ringing")
         unanswered = {RecruiterDoes.NO_ANSWER: "no-answer", RecruiterDoes.BUSY: "busy"}
@@ -147,25 +157,12 @@ class RecruiterPhone:
         params["CallStatus"] = "in-progress"
         await self._progress(record, placed, params, "answered", "in-progress")
         document = await self.twilio.fetch(record, Request(placed.url, params))
-        key = _KEY.get(recruiter)
+        key = KEY_PRESSED.get(recruiter)
         await _OnTheLine(self.twilio, record, params, callee, leg_reported_first, key).play(
             document
         )
         await self._progress(record, placed, params, "completed", "completed")
         return record
-
-    def _params(self, call_sid: str, caller: str, called: str, direction: str) -> dict[str, str]:
-        return {
-            "AccountSid": self.twilio.account_sid,
-            "ApiVersion": API_VERSION,
-            "CallSid": call_sid,
-            "From": caller,
-            "Caller": caller,
-            "To": called,
-            "Called": called,
-            "Direction": direction,
-            "CallStatus": "ringing",
-        }
 
     async def _progress(
         self,
@@ -249,17 +246,15 @@ class _OnTheLine:
         return answer
 
     def _leg(self, leg_sid: str, caller_id: str, number: str, status: str) -> dict[str, str]:
-        leg = {
-            "AccountSid": self.twilio.account_sid,
-            "ApiVersion": API_VERSION,
-            "CallSid": leg_sid,
+        leg = call_params(
+            self.twilio.account_sid,
+            leg_sid,
+            caller=caller_id,
+            called=number,
+            direction="outbound-dial",
+            status=status,
+        ) | {
             "ParentCallSid": self.record.call_sid,
-            "From": caller_id,
-            "Caller": caller_id,
-            "To": number,
-            "Called": number,
-            "Direction": "outbound-dial",
-            "CallStatus": status,
             "SequenceNumber": "0",
             "CallbackSource": "call-progress-events",
         }

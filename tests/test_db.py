@@ -1,12 +1,13 @@
 """The database layer: aware UTC times, the invariants held by indexes, SQLite's set-up."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app.db import create_async_db_engine, session_factory, unit_of_work
+from app.db import create_async_db_engine, missing_sqlite_file, session_factory, unit_of_work
 from app.models import Call, Obligation, ObligationStatus, Recruiter
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_obligation, make_recruiter
@@ -116,3 +117,13 @@ async def test_sqlite_runs_in_wal_with_a_busy_timeout(db: TestDatabase) -> None:
     finally:
         await engine.dispose()
     assert (mode, timeout) == ("wal", 10000)
+
+
+def test_a_missing_sqlite_file_is_named_and_nothing_else_is(tmp_path: Path) -> None:
+    absent, present = tmp_path / "absent.db", tmp_path / "present.db"
+    present.touch()
+    assert missing_sqlite_file(f"sqlite+aiosqlite:///{absent}") == absent.resolve()
+    assert missing_sqlite_file(f"sqlite+aiosqlite:///{present}") is None
+    assert missing_sqlite_file("sqlite+aiosqlite:///:memory:") is None
+    assert missing_sqlite_file("postgresql+asyncpg://u:p@localhost/db") is None
+    assert not absent.exists()

@@ -52,6 +52,14 @@ async def test_a_relative_url_fails_the_call() -> None:
         await play(app).call(SCRIPT)
 
 
+async def test_an_error_answer_fails_the_call_with_its_status() -> None:
+    app = FastAPI()
+    app.add_api_route(twiml.INCOMING, lambda: Response(status_code=403), methods=["POST"])
+    with pytest.raises(FlowError, match="answered 403") as raised:
+        await play(app).call(SCRIPT)
+    assert raised.value.status_code == 403
+
+
 async def test_a_screen_that_does_not_hang_up_lets_a_carrier_voicemail_bridge() -> None:
     app = twiml_app(
         {

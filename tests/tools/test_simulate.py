@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from app import scenarios
 from app.config import Settings
 from app.main import create_app
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Voicemail
@@ -244,3 +245,21 @@ def test_nothing_listening_and_bad_numbers_are_one_line_errors(callpledge: Run) 
     assert silent.exit_code == 1 and "nothing answers at" in silent.stderr
     bad = callpledge("simulate", "missed-call", "--from", "12", "--to", "+15005550006")
     assert bad.exit_code == 2 and "--from" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "mentioned"),
+    [
+        ("DONE 3", 3),
+        (" snooze #3 2h ", 3),
+        ("Done12.", 12),
+        ("call 7", 7),
+        ("LIST", None),
+        ("hello 3", None),
+        ("DONE 99999999999999999999", None),
+    ],
+)
+def test_the_obligation_a_text_mentions_is_the_one_the_service_reads(
+    body: str, mentioned: int | None
+) -> None:
+    assert scenarios.obligation_mentioned(body) == mentioned
