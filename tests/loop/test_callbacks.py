@@ -138,9 +138,16 @@ async def test_a_status_callback_delivered_twice_records_one_attempt(
     assert [kind for kind, _ in timeline(db, owed)].count("callback_attempt") == 1
 
 
-@pytest.mark.parametrize("outcome", ["completed", "no-answer"])
+@pytest.mark.parametrize(
+    ("outcome", "acted"), [("completed", "closed"), ("no-answer", "callback_attempt")]
+)
 async def test_the_same_report_twice_at_once_acts_once(
-    outcome: str, webhook: Webhook, recruiter: Recruiter, owed: Obligation, db: TestDatabase
+    outcome: str,
+    acted: str,
+    webhook: Webhook,
+    recruiter: Recruiter,
+    owed: Obligation,
+    db: TestDatabase,
 ) -> None:
     params = reported(recruiter, outcome)
     responses = await asyncio.gather(*[webhook(twiml.STATUS, params) for _ in range(3)])
@@ -148,6 +155,7 @@ async def test_the_same_report_twice_at_once_acts_once(
     assert [r.status_code for r in responses] == [204] * 3
     kinds = [kind for kind, _ in timeline(db, owed)]
     assert kinds.count("closed") + kinds.count("callback_attempt") == 1
+    assert kinds.count(acted) == 1
 
 
 async def test_progress_before_the_end_changes_nothing(
