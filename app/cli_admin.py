@@ -128,6 +128,11 @@ Identity = Annotated[str | None, typer.Option(help="Softphone identity, e.g. ali
 Hours = Annotated[
     str | None, typer.Option(help='JSON, e.g. \'{"mon": [["09:00", "17:30"]]}\'; null: always.')
 ]
+Pledge = Annotated[
+    bool | None,
+    typer.Option("--public-pledge/--no-public-pledge", help="Publish the pledge record."),
+]
+Slug = Annotated[str | None, typer.Option(help="The record's address /pledge/SLUG ('' clears).")]
 
 
 @recruiter_cli.command("add")
@@ -139,6 +144,8 @@ def recruiter_add(
     escalation_number: Escalation = None,
     client_identity: Identity = None,
     working_hours: Hours = None,
+    public_pledge: Pledge = None,
+    slug: Slug = None,
 ) -> None:
     """Add a recruiter and their line."""
     fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
@@ -147,6 +154,8 @@ def recruiter_add(
         "escalation_number": escalation_number or None,
         "client_identity": client_identity or None,
         "working_hours": _working_hours(working_hours),
+        "public_pledge": public_pledge,
+        "slug": slug or None,
     }
     fields |= {key: value for key, value in optional.items() if value is not None}
 
@@ -187,6 +196,8 @@ def recruiter_update(
     escalation_number: Escalation = None,
     client_identity: Identity = None,
     working_hours: Hours = None,
+    public_pledge: Pledge = None,
+    slug: Slug = None,
 ) -> None:
     """Change some of a recruiter's fields."""
     given = {
@@ -202,6 +213,10 @@ def recruiter_update(
     }
     if working_hours is not None:
         changes["working_hours"] = _working_hours(working_hours)
+    if slug is not None:
+        changes["slug"] = slug or None
+    if public_pledge is not None:
+        changes["public_pledge"] = public_pledge
     if not changes:
         fail("nothing to change: give at least one option")
 
@@ -239,6 +254,7 @@ def _show(recruiter: Recruiter) -> None:
         "softphone": recruiter.client_identity,
         "hours": json.dumps(recruiter.working_hours) if recruiter.working_hours else None,
         "sms blocked": recruiter.sms_error_code,
+        "pledge": f"/pledge/{recruiter.slug}" if recruiter.public_pledge else None,
     }
     shown = "  ".join(f"{key} {value}" for key, value in extras.items() if value is not None)
     if shown:

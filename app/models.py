@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -120,6 +121,11 @@ class Recruiter(Base):
     sms_error_code: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The public pledge record: opt-in, under /pledge/<slug>.
+    public_pledge: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    slug: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
         Index("uq_recruiters_active_line", "line", unique=True, **_where("active")),
@@ -129,6 +135,9 @@ class Recruiter(Base):
             "client_identity",
             unique=True,
             **_where("active AND client_identity IS NOT NULL"),
+        ),
+        Index(
+            "uq_recruiters_active_slug", "slug", unique=True, **_where("active AND slug IS NOT NULL")
         ),
     )
 

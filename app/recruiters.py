@@ -46,11 +46,13 @@ async def active_by_identity(session: AsyncSession, identity: str) -> Recruiter 
 
 _CLIENT_IDENTITY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SLUG = re.compile(r"[a-z0-9](?:-?[a-z0-9]){1,59}")
 # Which partial unique index a failed write hit (PostgreSQL names it, SQLite names columns).
 _UNIQUE = {
     "line": ("uq_recruiters_active_line", "recruiters.line"),
     "mobile": ("uq_recruiters_active_mobile", "recruiters.mobile"),
     "client_identity": ("uq_recruiters_active_client_identity", "recruiters.client_identity"),
+    "slug": ("uq_recruiters_active_slug", "recruiters.slug"),
 }
 EDITABLE = frozenset(
     {
@@ -61,6 +63,8 @@ EDITABLE = frozenset(
         "working_hours",
         "escalation_number",
         "client_identity",
+        "public_pledge",
+        "slug",
     }
 )
 
@@ -196,6 +200,24 @@ def _client_identity(value: Any, _numbering: Numbering) -> str | None:
     return value
 
 
+def _public_pledge(value: Any, _numbering: Numbering) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("public_pledge must be true or false", field="public_pledge")
+    return value
+
+
+def _slug(value: Any, _numbering: Numbering) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 60 or not _SLUG.fullmatch(value):
+        raise InvalidInput(
+            "slug must be 2-60 lower-case letters, digits and single '-' between them, "
+            "such as alice-example",
+            field="slug",
+        )
+    return value
+
+
 _CLEANERS: dict[str, Callable[[Any, Numbering], Any]] = {
     "name": _name,
     "mobile": _number("mobile"),
@@ -204,6 +226,8 @@ _CLEANERS: dict[str, Callable[[Any, Numbering], Any]] = {
     "timezone": _timezone,
     "working_hours": _working_hours,
     "client_identity": _client_identity,
+    "public_pledge": _public_pledge,
+    "slug": _slug,
 }
 
 

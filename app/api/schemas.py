@@ -72,6 +72,9 @@ TimeZone = Annotated[
 ClientIdentity = Annotated[
     str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 ]
+Slug = Annotated[
+    str, StringConstraints(min_length=2, max_length=60, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+]
 Name = Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
 Duration = Annotated[str, StringConstraints(pattern=r"^(?:\d{1,7}[smhd])+$", max_length=40)]
 
@@ -107,6 +110,8 @@ class RecruiterCreate(BaseModel):
     client_identity: ClientIdentity | None = Field(
         None, description="softphone identity: matches client:NAME and sip:NAME@…"
     )
+    public_pledge: bool = Field(False, description="publish the pledge record at /pledge/SLUG")
+    slug: Slug | None = Field(None, description="the public record's address, e.g. alice-example")
 
 
 class RecruiterUpdate(BaseModel):
@@ -121,6 +126,8 @@ class RecruiterUpdate(BaseModel):
     working_hours: WorkingHours | None = None
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = None
+    public_pledge: bool | SkipJsonSchema[None] = None
+    slug: Slug | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (a null for a required field is left to the service)."""
@@ -139,6 +146,8 @@ class Recruiter(BaseModel):
             "escalation_number": None,
             "client_identity": "alice",
             "active": True,
+            "public_pledge": False,
+            "slug": None,
             "sms_blocked_at": None,
             "sms_error_code": None,
             "created_at": T,
@@ -155,6 +164,8 @@ class Recruiter(BaseModel):
     escalation_number: str | None
     client_identity: str | None
     active: bool
+    public_pledge: bool
+    slug: str | None
     sms_blocked_at: datetime | None = Field(description="set when SMS to the mobile are refused")
     sms_error_code: int | None = Field(description="Twilio's error, e.g. 21610 after STOP")
     created_at: datetime
