@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     call_timeout_seconds: int = Field(default=20, ge=5, le=600)
     # For tests only: read "now" from this file, so a worker subprocess shares the test's clock.
     callpledge_clock_file: Path | None = None
+    # Signs the dashboard's session cookies; unset: derived from TWILIO_AUTH_TOKEN, or random
+    # per process in demo mode (sessions then end when the service restarts).
+    session_secret: SecretStr | None = None
 
     @field_validator(
         "twilio_account_sid",
@@ -83,6 +86,7 @@ class Settings(BaseSettings):
         "escalation_number",
         "twilio_auth_token",
         "callpledge_clock_file",
+        "session_secret",
         mode="before",
     )
     @classmethod
@@ -97,6 +101,13 @@ class Settings(BaseSettings):
                 "is the public demo token from the README, which anyone can sign with; set "
                 "your account's auth token, or leave it unset for demo mode (loopback only)"
             )
+        return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("is shorter than 32 characters; make one with `openssl rand -hex 32`")
         return value
 
     @field_validator("retry_max_backoff", mode="before")

@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, health, sms, voice
+from app import api, health, sms, voice, web
 from app.api.auth import ApiAuth
 from app.clock import Clock
 from app.config import Settings
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(sms.router)
     app.include_router(voice.router)
+    web.install(app)
     install_openapi(app)
     return app
 

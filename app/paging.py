@@ -77,7 +77,30 @@ async def newest_first(
         position = decode_cursor(kind, cursor)
         statement = statement.where(tuple_(at, id) < tuple_(_typed(at, position.at), position.id))
     statement = statement.order_by(at.desc(), id.desc()).limit(limit + 1)
-    rows = (await session.scalars(statement)).all()
+    return _cut((await session.scalars(statement)).all(), kind, at, limit)
+
+
+async def oldest_first(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    kind: str,
+    at: InstrumentedAttribute[datetime],
+    id: InstrumentedAttribute[int],
+    cursor: str | None,
+    limit: int,
+) -> Page[Any]:
+    """One page of `statement`'s rows, oldest first (the dashboard's board), and the next
+    cursor (or None)."""
+    if cursor is not None:
+        position = decode_cursor(kind, cursor)
+        statement = statement.where(tuple_(at, id) > tuple_(_typed(at, position.at), position.id))
+    statement = statement.order_by(at.asc(), id.asc()).limit(limit + 1)
+    return _cut((await session.scalars(statement)).all(), kind, at, limit)
+
+
+def _cut(rows: Sequence[Any], kind: str, at: InstrumentedAttribute[datetime], limit: int) -> Page[Any]:
+    """The first `limit` rows, and a cursor after them if there were more."""
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]

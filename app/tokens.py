@@ -90,17 +90,27 @@ async def revoke_token(session: AsyncSession, *, name: str, at: datetime) -> Non
 
 
 def env_actor(secret: str, settings: Settings) -> str | None:
-    """`env-token-N` if `secret` is the N-th of API_TOKENS, else None; every one is compared."""
+    """`env-token-N` if `secret` is the N-th of API_TOKENS, else None."""
+    return env_actor_by_hash(hash_token(secret), settings)
+
+
+def env_actor_by_hash(digest: str, settings: Settings) -> str | None:
+    """`env-token-N` if `digest` hashes the N-th of API_TOKENS, else None; every one is compared."""
     found = None
     for number, configured in enumerate(settings.api_tokens, start=1):
-        if hmac.compare_digest(secret.encode(), configured.get_secret_value().encode()):
+        if hmac.compare_digest(digest, hash_token(configured.get_secret_value())):
             found = found or f"{ENV_ACTOR_PREFIX}{number}"
     return found
 
 
 async def find_live(session: AsyncSession, secret: str) -> ApiToken | None:
     """The live stored token whose secret is `secret`, or None."""
-    digest = hash_token(secret)
+    return await find_live_by_hash(session, hash_token(secret))
+
+
+async def find_live_by_hash(session: AsyncSession, digest: str) -> ApiToken | None:
+    """The live stored token whose secret hashes to `digest` (a session cookie keeps only
+    the hash), or None."""
     token = (
         await session.scalars(
             select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))

@@ -228,6 +228,14 @@ class FakeTwilio:
             if collection == "Messages" and status in {"sent", "delivered"}:
                 record["date_sent"] = record["date_sent"] or format_datetime(self.now())
 
+    def recording_audio(self, path: str) -> bytes | None:
+        """The stand-in audio of `Recordings/RE….mp3`, if that recording was added."""
+        prefix = f"{API}/Accounts/{self.account_sid}/Recordings/"
+        sid = path.removeprefix(prefix).removesuffix(".mp3")
+        with self._lock:
+            known = path.startswith(prefix) and sid in self.records.get("Recordings", {})
+        return b"ID3 fake audio of " + sid.encode() if known else None
+
     # -- request handling -----------------------------------------------------------------
 
     def _handle(
@@ -452,6 +460,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
+        if method == "GET" and url.path.endswith(".mp3"):
+            self._send_audio(url.path)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         form = parse_qs(body, keep_blank_values=True)
@@ -465,6 +476,16 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_audio(self, path: str) -> None:
+        """A recording's media: a few stand-in bytes for a recording the fake knows of."""
+        audio = self.fake.recording_audio(path) if self._authorized() else None
+        data = audio or json.dumps(_error(404, 20404)).encode()
+        self.send_response(200 if audio else 404)
+        self.send_header("Content-Type", "audio/mpeg" if audio else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -1,0 +1,132 @@
+"""The public pledge record: how each opted-in recruiter keeps the promise to call back.
+
+Figures are over obligations opened in the last 90 days with a caller to call back (a
+withheld caller cannot be returned): how many, how many were returned (closed by a callback
+or a later answered call), the share, and the median time to return. Nothing about a caller
+is read here: no number, name or transcript can reach these pages.
+"""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from sqlalchemy import func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app import stats
+from app.deps import ClockDep, SessionDep, SettingsDep
+from app.errors import NotFound
+from app.models import Obligation, Recruiter
+from app.web.render import TEMPLATES, public_page, span
+
+router = APIRouter(prefix="/pledge")
+WINDOW = timedelta(days=90)
+Slug = Annotated[str, Path(min_length=2, max_length=60, pattern=r"^[a-z0-9-]+$")]
+
+
+@dataclass(frozen=True)
+class PledgeRecord:
+    """One recruiter's public figures for the window."""
+
+    name: str
+    slug: str
+    missed: int
+    returned: int
+    median_seconds: float | None
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.missed else self.returned / self.missed
+
+    def share_text(self) -> str:
+        return "–" if self.share is None else f"{round(self.share * 100)} %"
+
+    def badge_text(self) -> str:
+        if self.share is None:
+            return "no missed calls yet"
+        return f"returns {self.share_text()} of calls · median {span(self.median_seconds)}"
+
+
+async def pledge_records(
+    session: AsyncSession, *, now: datetime, slug: str | None = None
+) -> list[PledgeRecord]:
+    """The records of the active recruiters who publish theirs (or of the one at `slug`)."""
+    query = select(Recruiter.id, Recruiter.name, Recruiter.slug).where(
+        Recruiter.active, Recruiter.public_pledge, Recruiter.slug.is_not(None)
+    )
+    if slug is not None:
+        query = query.where(Recruiter.slug == slug)
+    people = (await session.execute(query.order_by(Recruiter.name))).all()
+    if not people:
+        return []
+    counts, medians = await _figures(session, [p.id for p in people], since=now - WINDOW)
+    return [
+        PledgeRecord(p.name, str(p.slug), *counts.get(p.id, (0, 0)), medians.get(p.id))
+        for p in people
+    ]
+
+
+async def _figures(
+    session: AsyncSession, recruiter_ids: list[int], *, since: datetime
+) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
+    """(missed, returned) and the median seconds to return, per recruiter."""
+    cohort = (
+        Obligation.recruiter_id.in_(recruiter_ids),
+        Obligation.opened_at >= literal(since, Obligation.opened_at.type),
+        Obligation.caller.is_not(None),
+    )
+    returned = Obligation.close_reason.in_(stats.RETURNED)
+    totals = await session.execute(
+        select(Obligation.recruiter_id, func.count(), func.count().filter(returned))
+        .where(*cohort)
+        .group_by(Obligation.recruiter_id)
+    )
+    counts = {row[0]: (row[1], row[2]) for row in totals}
+    seconds: dict[int, list[int]] = defaultdict(list)
+    rows = await session.execute(
+        select(Obligation.recruiter_id, Obligation.seconds_to_close).where(
+            *cohort, returned, Obligation.seconds_to_close.is_not(None)
+        )
+    )
+    for recruiter_id, value in rows:
+        if value is not None:
+            seconds[recruiter_id].append(value)
+    return counts, {key: statistics.median(values) for key, values in seconds.items()}
+
+
+async def _one(session: AsyncSession, slug: str, now: datetime) -> PledgeRecord:
+    found = await pledge_records(session, now=now, slug=slug)
+    if not found:
+        raise NotFound(f"no public pledge record at {slug}")
+    return found[0]
+
+
+@router.get("", include_in_schema=False)
+async def index(request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    records = await pledge_records(session, now=clock.now())
+    return public_page(request, "pledge_index.html", {"records": records, "days": WINDOW.days})
+
+
+@router.get("/{slug}", include_in_schema=False)
+async def one(
+    slug: Slug, request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    record = await _one(session, slug, clock.now())
+    context = {"record": record, "days": WINDOW.days, "base": settings.public_base_url}
+    return public_page(request, "pledge.html", context)
+
+
+@router.get("/{slug}/badge.svg", include_in_schema=False)
+async def badge(slug: Slug, session: SessionDep, clock: ClockDep) -> Response:
+    """An embeddable badge: "returns 97 % of calls · median 1h 12m"."""
+    record = await _one(session, slug, clock.now())
+    text = record.badge_text()
+    svg = TEMPLATES.get_template("badge.svg").render(
+        label="callpledge", text=text, label_width=78, text_width=14 + 6.4 * len(text)
+    )
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
