@@ -122,9 +122,7 @@ class Recruiter(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # The public pledge record: opt-in, under /pledge/<slug>.
-    public_pledge: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    public_pledge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     slug: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
@@ -137,7 +135,10 @@ class Recruiter(Base):
             **_where("active AND client_identity IS NOT NULL"),
         ),
         Index(
-            "uq_recruiters_active_slug", "slug", unique=True, **_where("active AND slug IS NOT NULL")
+            "uq_recruiters_active_slug",
+            "slug",
+            unique=True,
+            **_where("active AND slug IS NOT NULL"),
         ),
     )
 

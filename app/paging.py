@@ -99,7 +99,9 @@ async def oldest_first(
     return _cut((await session.scalars(statement)).all(), kind, at, limit)
 
 
-def _cut(rows: Sequence[Any], kind: str, at: InstrumentedAttribute[datetime], limit: int) -> Page[Any]:
+def _cut(
+    rows: Sequence[Any], kind: str, at: InstrumentedAttribute[datetime], limit: int
+) -> Page[Any]:
     """The first `limit` rows, and a cursor after them if there were more."""
     if len(rows) <= limit:
         return Page(rows, None)

@@ -36,14 +36,15 @@ def bar_chart(points: Sequence[tuple[str, float | None]]) -> Chart:
     values = [value for _, value in points if value is not None]
     top = _nice(max(values)) if values else 3600.0
     plot_height, slot = HEIGHT - BOTTOM - TOP, (WIDTH - LEFT) / max(len(points), 1)
+    width = min(slot * 0.7, 64.0)
     bars = []
     for index, (label, value) in enumerate(points):
         size = 0.0 if value is None else plot_height * value / top
         bars.append(
             Bar(
-                x=LEFT + index * slot + slot * 0.15,
+                x=LEFT + index * slot + (slot - width) / 2,
                 y=TOP + plot_height - size,
-                width=slot * 0.7,
+                width=width,
                 height=size,
                 label=label if len(label) <= 14 else label[:13] + "…",
                 value="" if value is None else span(value),
