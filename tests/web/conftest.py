@@ -19,7 +19,8 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def web(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client like a browser: HTTPS (the cookie is Secure), cookies kept, no redirects followed."""
+    """A client like a browser: HTTPS (the cookie is Secure), keeping cookies, not following
+    redirects."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:

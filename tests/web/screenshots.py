@@ -85,7 +85,7 @@ def seed(db: TestDatabase) -> None:
         ),
     ]
     rows = []
-    for caller, name, who, age, missed, transcript, snoozed in OPEN:
+    for caller, name, who, age, missed, _transcript, snoozed in OPEN:
         opened = NOW - age
         rows.append(
             make_obligation(
