@@ -5,12 +5,13 @@ import sys
 from collections.abc import Callable
 from datetime import date
 
-from bench import drain, ingest, ops_list
+from bench import drain, ingest, ops_list, pages
 
 BENCHMARKS: dict[str, Callable[[], list[str]]] = {
     "ingest": lambda: ingest.report(ingest.run()),
     "list": lambda: ops_list.report(ops_list.run()),
     "drain": lambda: drain.report(drain.run()),
+    "pages": lambda: pages.report(pages.run()),
 }
 
 

@@ -6,8 +6,6 @@ or a later answered call), the share, and the median time to return. Nothing abo
 is read here: no number, name or transcript can reach these pages.
 """
 
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -21,6 +19,7 @@ from app import stats
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.models import Obligation, Recruiter
+from app.web.medians import median_seconds
 from app.web.render import TEMPLATES, public_page, span
 
 router = APIRouter(prefix="/pledge")
@@ -74,11 +73,11 @@ async def _figures(
     session: AsyncSession, recruiter_ids: list[int], *, since: datetime
 ) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
     """(missed, returned) and the median seconds to return, per recruiter."""
-    cohort = (
+    cohort = [
         Obligation.recruiter_id.in_(recruiter_ids),
         Obligation.opened_at >= literal(since, Obligation.opened_at.type),
         Obligation.caller.is_not(None),
-    )
+    ]
     returned = Obligation.close_reason.in_(stats.RETURNED)
     totals = await session.execute(
         select(Obligation.recruiter_id, func.count(), func.count().filter(returned))
@@ -86,16 +85,8 @@ async def _figures(
         .group_by(Obligation.recruiter_id)
     )
     counts = {row[0]: (row[1], row[2]) for row in totals}
-    seconds: dict[int, list[int]] = defaultdict(list)
-    rows = await session.execute(
-        select(Obligation.recruiter_id, Obligation.seconds_to_close).where(
-            *cohort, returned, Obligation.seconds_to_close.is_not(None)
-        )
-    )
-    for recruiter_id, value in rows:
-        if value is not None:
-            seconds[recruiter_id].append(value)
-    return counts, {key: statistics.median(values) for key, values in seconds.items()}
+    medians = await median_seconds(session, group=Obligation.recruiter_id, where=cohort)
+    return counts, medians
 
 
 async def _one(session: AsyncSession, slug: str, now: datetime) -> PledgeRecord:

@@ -1,11 +1,9 @@
 """The stats page: the /api/v1/stats figures, with time to return per day and per recruiter."""
 
-import statistics
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
-from sqlalchemy import literal, select
+from sqlalchemy import literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -14,6 +12,7 @@ from app.deps import ClockDep, SessionDep
 from app.models import Obligation
 from app.web.auth import OperatorDep
 from app.web.charts import bar_chart
+from app.web.medians import day_index, median_seconds
 from app.web.render import page
 
 router = APIRouter(prefix="/dashboard")
@@ -24,20 +23,15 @@ async def daily_medians(
     session: AsyncSession, *, since: datetime, days: int
 ) -> list[tuple[str, float | None]]:
     """(day, median seconds to return) for each UTC day from `since`, as `stats` counts returns."""
-    at = Obligation.closed_at
-    rows = await session.execute(
-        select(at, Obligation.seconds_to_close).where(
-            at >= literal(since, at.type),
-            Obligation.close_reason.in_(stats.RETURNED),
-            Obligation.seconds_to_close.is_not(None),
-        )
+    starts = [since + timedelta(days=n) for n in range(days)]
+    closed = Obligation.closed_at
+    dialect = session.get_bind().dialect.name
+    found = await median_seconds(
+        session,
+        group=day_index(dialect, closed, since),
+        where=[closed >= literal(since, closed.type)],
     )
-    by_day: dict[str, list[int]] = defaultdict(list)
-    for closed_at, seconds in rows:
-        if closed_at is not None and seconds is not None:
-            by_day[closed_at.date().isoformat()].append(seconds)
-    labels = [(since + timedelta(days=n)).date().isoformat() for n in range(days)]
-    return [(day[5:], statistics.median(by_day[day]) if by_day[day] else None) for day in labels]
+    return [(f"{start:%m-%d}", found.get(index)) for index, start in enumerate(starts)]
 
 
 @router.get("/stats", include_in_schema=False)

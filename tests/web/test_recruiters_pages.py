@@ -1,10 +1,12 @@
 """Recruiters in the dashboard: the same rules and messages as the API."""
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
-from app.models import Recruiter
+from app.models import CloseReason, Obligation, Recruiter
 from tests.support.databases import TestDatabase
-from tests.support.factories import make_recruiter
+from tests.support.factories import make_obligation, make_recruiter
 from tests.web.conftest import ENV_TOKEN, post_form
 
 PAGE = "/dashboard/recruiters"
@@ -97,3 +99,34 @@ async def test_the_stats_page_draws_its_charts(ops: httpx.AsyncClient, db: TestD
         assert page.status_code == 200
         assert page.text.count('<svg class="chart"') == 2
         assert "Alice Archer" in page.text and "median time to return" in page.text
+
+
+async def test_the_charts_show_the_median_time_to_return_per_day_and_recruiter(
+    ops: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    alice = make_recruiter(db, name="Alice Archer")
+
+    def returned(closed_at: datetime, minutes: int) -> Obligation:
+        opened = closed_at - timedelta(minutes=minutes)
+        return make_obligation(
+            alice,
+            caller=f"+4477009001{minutes:02d}",
+            opened_at=opened,
+            status="closed",
+            closed_at=closed_at,
+            close_reason=CloseReason.CALLBACK,
+            seconds_to_close=minutes * 60,
+        )
+
+    sunday = datetime(2026, 1, 4, 12, 0, tzinfo=UTC)
+    db.add(
+        returned(sunday, 10),
+        returned(sunday + timedelta(hours=11, minutes=59), 30),
+        returned(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), 60),
+        returned(datetime(2025, 12, 1, 9, 0, tzinfo=UTC), 5),  # before the window
+    )
+    page = (await ops.get("/dashboard/stats?days=7")).text
+    assert "<title>01-04: 20m</title>" in page
+    assert "<title>01-05: 1h</title>" in page
+    assert "<title>Alice Archer: 30m</title>" in page
+    assert page.count("<rect") == 3
