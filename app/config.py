@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     callpledge_clock_file: Path | None = None
     # Signs the dashboard's session cookies; unset: derived from TWILIO_AUTH_TOKEN, or random
     # per process in demo mode (sessions then end when the service restarts).
-    session_secret: SecretStr | None = None
+    session_secret: SecretStr | None = Field(default=None, repr=False)
 
     @field_validator(
         "twilio_account_sid",

@@ -24,6 +24,7 @@ from app.web.render import TEMPLATES, public_page, span
 
 router = APIRouter(prefix="/pledge")
 WINDOW = timedelta(days=90)
+FRESH_FOR = timedelta(minutes=1)
 Slug = Annotated[str, Path(min_length=2, max_length=60, pattern=r"^[a-z0-9-]+$")]
 
 
@@ -89,8 +90,32 @@ async def _figures(
     return counts, medians
 
 
-async def _one(session: AsyncSession, slug: str, now: datetime) -> PledgeRecord:
-    found = await pledge_records(session, now=now, slug=slug)
+class RecordCache:
+    """Figures computed at most once a minute per page: anyone may ask for these pages, as
+    often as they like, and each asks for 90 days of aggregates."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str | None, tuple[datetime, list[PledgeRecord]]] = {}
+
+    async def records(
+        self, session: AsyncSession, *, now: datetime, slug: str | None = None
+    ) -> list[PledgeRecord]:
+        kept = self._kept.get(slug)
+        if kept is None or not now - FRESH_FOR <= kept[0] <= now:
+            kept = (now, await pledge_records(session, now=now, slug=slug))
+            self._kept[slug] = kept
+        return kept[1]
+
+
+def _cache(request: Request) -> RecordCache:
+    cache: RecordCache | None = getattr(request.app.state, "pledge_cache", None)
+    if cache is None:
+        cache = request.app.state.pledge_cache = RecordCache()
+    return cache
+
+
+async def _one(request: Request, session: AsyncSession, slug: str, now: datetime) -> PledgeRecord:
+    found = await _cache(request).records(session, now=now, slug=slug)
     if not found:
         raise NotFound(f"no public pledge record at {slug}")
     return found[0]
@@ -98,7 +123,7 @@ async def _one(session: AsyncSession, slug: str, now: datetime) -> PledgeRecord:
 
 @router.get("", include_in_schema=False)
 async def index(request: Request, session: SessionDep, clock: ClockDep) -> Response:
-    records = await pledge_records(session, now=clock.now())
+    records = await _cache(request).records(session, now=clock.now())
     return public_page(request, "pledge_index.html", {"records": records, "days": WINDOW.days})
 
 
@@ -106,15 +131,15 @@ async def index(request: Request, session: SessionDep, clock: ClockDep) -> Respo
 async def one(
     slug: Slug, request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
-    record = await _one(session, slug, clock.now())
+    record = await _one(request, session, slug, clock.now())
     context = {"record": record, "days": WINDOW.days, "base": settings.public_base_url}
     return public_page(request, "pledge.html", context)
 
 
 @router.get("/{slug}/badge.svg", include_in_schema=False)
-async def badge(slug: Slug, session: SessionDep, clock: ClockDep) -> Response:
+async def badge(slug: Slug, request: Request, session: SessionDep, clock: ClockDep) -> Response:
     """An embeddable badge: "returns 97 % of calls · median 1h 12m"."""
-    record = await _one(session, slug, clock.now())
+    record = await _one(request, session, slug, clock.now())
     text = record.badge_text()
     svg = TEMPLATES.get_template("badge.svg").render(
         label="callpledge", text=text, label_width=78, text_width=14 + 6.4 * len(text)

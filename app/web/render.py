@@ -1,6 +1,7 @@
 """Templates, the filters they use, and the headers every dashboard page carries."""
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ TEMPLATES = Jinja2Templates(
     env=Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "svg"]),
+        auto_reload=False,  # templates ship with the code: no stat() per render
     )
 )
 # Nothing inline, nothing from elsewhere: what a template injection could run is limited.
@@ -27,6 +29,7 @@ _CSP = (
 )
 
 
+@lru_cache(maxsize=4096)
 def phone(number: str | None) -> str:
     """A number as people write it; a withheld caller says so."""
     return for_people(number) if number else "withheld"

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from app.clock import ManualClock
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter, Voicemail
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_call, make_obligation, make_recruiter
@@ -132,3 +133,15 @@ async def test_the_api_and_cli_fields_publish_a_record(
     )
     assert bad.status_code == 422
     assert (await client.get("/pledge/alice")).status_code == 200
+
+
+async def test_figures_are_computed_at_most_once_a_minute(
+    client: httpx.AsyncClient, db: TestDatabase, clock: ManualClock
+) -> None:
+    alice = make_recruiter(db, name="Alice Archer", slug="alice", public_pledge=True)
+    assert "no missed calls yet" in (await client.get("/pledge/alice/badge.svg")).text
+    db.add(_returned(alice, 20))
+    clock.advance(timedelta(seconds=59))
+    assert "no missed calls yet" in (await client.get("/pledge/alice/badge.svg")).text
+    clock.advance(timedelta(seconds=2))
+    assert "returns 100 % of calls" in (await client.get("/pledge/alice/badge.svg")).text
