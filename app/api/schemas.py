@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
@@ -110,7 +111,7 @@ class RecruiterCreate(BaseModel):
     client_identity: ClientIdentity | None = Field(
         None, description="softphone identity: matches client:NAME and sip:NAME@…"
     )
-    public_pledge: bool = Field(False, description="publish the pledge record at /pledge/SLUG")
+    public_pledge: StrictBool = Field(False, description="publish the record at /pledge/SLUG")
     slug: Slug | None = Field(None, description="the public record's address, e.g. alice-example")
 
 
@@ -126,7 +127,7 @@ class RecruiterUpdate(BaseModel):
     working_hours: WorkingHours | None = None
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = None
-    public_pledge: bool | SkipJsonSchema[None] = None
+    public_pledge: StrictBool | SkipJsonSchema[None] = None
     slug: Slug | None = None
 
     def changes(self) -> dict[str, Any]:
