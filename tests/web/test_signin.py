@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import tokens
 from app.clock import ManualClock
+from app.config import ConfigError, Settings, load_settings
 from app.models import Obligation
+from app.web.session import session_key
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_obligation, make_recruiter
 from tests.web.conftest import ENV_TOKEN, csrf_of, sign_in
@@ -111,3 +114,24 @@ async def test_sign_out_ends_the_session(ops: httpx.AsyncClient) -> None:
 async def test_htmx_polls_are_sent_to_sign_in_by_header(web: httpx.AsyncClient) -> None:
     answer = await web.get("/dashboard/board?status=open", headers={"HX-Request": "true"})
     assert answer.headers["hx-redirect"].startswith("/dashboard/signin?next=")
+
+
+def test_the_session_key_comes_from_session_secret_else_the_auth_token() -> None:
+    base = {"_env_file": None}
+    chosen = Settings(**base, session_secret="s" * 32)  # type: ignore[arg-type]
+    other = Settings(**base, session_secret="t" * 32)  # type: ignore[arg-type]
+    twilio = Settings(
+        **base,  # type: ignore[arg-type]
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="real-auth-token",
+    )
+    assert session_key(chosen) != session_key(other)
+    assert session_key(twilio) == session_key(twilio.model_copy())  # stable across restarts
+    assert session_key(twilio) != session_key(chosen)
+    demo = Settings(**base)  # type: ignore[arg-type]
+    assert session_key(demo) not in {session_key(chosen), session_key(twilio)}
+
+
+def test_a_short_session_secret_stops_the_service() -> None:
+    with pytest.raises(ConfigError, match="^SESSION_SECRET: is shorter than 32 characters"):
+        load_settings(_env_file=None, session_secret="too-short")
