@@ -14,9 +14,8 @@ log = logging.getLogger(__name__)
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-class UnsupportedMediaType(AppError):
-    status_code = 415
-    code = "unsupported_media_type"
+class UnsupportedMediaType(AppError, status=415, code="unsupported_media_type"):
+    pass
 
 
 async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:

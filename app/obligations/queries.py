@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
@@ -19,7 +19,7 @@ from app.models import (
     Voicemail,
 )
 from app.obligations.service import close, locked, snooze
-from app.paging import Page, newest_first
+from app.paging import Page, given, newest_first
 
 LONGEST_SNOOZE = timedelta(days=365)
 
@@ -33,6 +33,16 @@ class ObligationFilter:
     caller: str | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses of the filters given."""
+        return given(
+            (self.status, Obligation.status.__eq__),
+            (self.recruiter_id, Obligation.recruiter_id.__eq__),
+            (self.caller, Obligation.caller.__eq__),
+            (self.opened_after, Obligation.opened_at.__gt__),
+            (self.opened_before, Obligation.opened_at.__lt__),
+        )
 
 
 @dataclass(frozen=True)
@@ -48,17 +58,7 @@ async def list_obligations(
     session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
 ) -> Page[ObligationView]:
     """A page of obligations, newest opened first."""
-    statement = select(Obligation)
-    if where.status is not None:
-        statement = statement.where(Obligation.status == where.status)
-    if where.recruiter_id is not None:
-        statement = statement.where(Obligation.recruiter_id == where.recruiter_id)
-    if where.caller is not None:
-        statement = statement.where(Obligation.caller == where.caller)
-    if where.opened_after is not None:
-        statement = statement.where(Obligation.opened_at > where.opened_after)
-    if where.opened_before is not None:
-        statement = statement.where(Obligation.opened_at < where.opened_before)
+    statement = select(Obligation).where(*where.clauses())
     page = await newest_first(
         session,
         statement,
@@ -128,16 +128,19 @@ class CallFilter:
     recruiter_id: int | None = None
     obligation_id: int | None = None
 
+    def clauses(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses of the filters given."""
+        return given(
+            (self.recruiter_id, Call.recruiter_id.__eq__),
+            (self.obligation_id, Call.obligation_id.__eq__),
+        )
+
 
 async def list_calls(
     session: AsyncSession, *, where: CallFilter, cursor: str | None, limit: int
 ) -> Page[Call]:
     """A page of the call log, newest first."""
-    statement = select(Call)
-    if where.recruiter_id is not None:
-        statement = statement.where(Call.recruiter_id == where.recruiter_id)
-    if where.obligation_id is not None:
-        statement = statement.where(Call.obligation_id == where.obligation_id)
+    statement = select(Call).where(*where.clauses())
     return await newest_first(
         session,
         statement,

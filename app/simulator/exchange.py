@@ -2,7 +2,7 @@
 
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -134,3 +134,41 @@ def action_of(verb: ET.Element) -> str:
         # Without an action Twilio requests the current document again: the flow loops.
         raise FlowError(f"<{verb.tag}> names no action")
     return action
+
+
+class GoOn:
+    """A verb handler's answer: the document goes on with the next verb."""
+
+
+GO_ON = GoOn()
+VerbPlayer = Callable[[ET.Element], Awaitable[ET.Element | None | GoOn]]
+
+
+async def play_twiml(
+    document: ET.Element | None,
+    *,
+    heard: list[str],
+    players: Mapping[str, VerbPlayer],
+    who: str,
+) -> None:
+    """Run TwiML as Twilio does until the call ends: `<Say>` is heard, `<Pause>` waits,
+    `<Hangup>` ends, a player's answer replaces the document (None ends the call)."""
+    while document is not None:
+        document = await _play_verbs(document, heard=heard, players=players, who=who)
+
+
+async def _play_verbs(
+    document: ET.Element, *, heard: list[str], players: Mapping[str, VerbPlayer], who: str
+) -> ET.Element | None:
+    for verb in document:
+        if verb.tag == "Say":
+            heard.append(verb.text or "")
+        elif verb.tag in players:
+            answer = await players[verb.tag](verb)
+            if not isinstance(answer, GoOn):
+                return answer
+        elif verb.tag == "Hangup":
+            return None
+        elif verb.tag != "Pause":
+            raise FlowError(f"the simulator cannot play <{verb.tag}> to {who}")
+    return None

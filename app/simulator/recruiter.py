@@ -9,15 +9,18 @@ from enum import StrEnum
 
 from app.simulator.exchange import (
     API_VERSION,
+    GO_ON,
     KEY_PRESSED,
     CallRecord,
     Exchange,
     FlowError,
+    GoOn,
     RecruiterDoes,
     Request,
     action_of,
     call_params,
     new_sid,
+    play_twiml,
 )
 from app.simulator.twilio import TwilioSimulator
 from app.twilio.messaging import INCOMING as SMS_INCOMING
@@ -196,26 +199,16 @@ class _OnTheLine:
 
     async def play(self, document: ET.Element | None) -> None:
         """Run the TwiML, following each action, until the call ends."""
-        while document is not None:
-            document = await self._run(document)
+        players = {"Gather": self._gather, "Dial": self._dial}
+        heard = self.record.recruiter_heard
+        await play_twiml(document, heard=heard, players=players, who="a recruiter")
 
-    async def _run(self, document: ET.Element) -> ET.Element | None:
-        for verb in document:
-            if verb.tag == "Say":
-                self.record.recruiter_heard.append(verb.text or "")
-            elif verb.tag == "Gather":
-                self.record.recruiter_heard.extend(say.text or "" for say in verb.iter("Say"))
-                if self.key is not None:
-                    request = Request(action_of(verb), self.params | {"Digits": self.key})
-                    return await self.twilio.fetch(self.record, request)
-                # No key pressed: Twilio goes on to the verb after the <Gather>.
-            elif verb.tag == "Dial":
-                return await self._dial(verb)
-            elif verb.tag == "Hangup":
-                return None
-            elif verb.tag != "Pause":
-                raise FlowError(f"the simulator cannot play <{verb.tag}> to a recruiter")
-        return None
+    async def _gather(self, verb: ET.Element) -> ET.Element | None | GoOn:
+        self.record.recruiter_heard.extend(say.text or "" for say in verb.iter("Say"))
+        if self.key is None:
+            return GO_ON  # no key pressed: Twilio goes on to the verb after the <Gather>
+        request = Request(action_of(verb), self.params | {"Digits": self.key})
+        return await self.twilio.fetch(self.record, request)
 
     async def _dial(self, dial: ET.Element) -> ET.Element:
         """Dial the callee; report the leg's end to its status callback and the Dial action."""

@@ -26,6 +26,7 @@ from app.simulator.exchange import (
     action_of,
     call_params,
     new_sid,
+    play_twiml,
 )
 from app.twilio.twiml import FALLBACK, INCOMING, STATUS
 
@@ -147,23 +148,8 @@ class _Call:
 
     async def play(self, document: ET.Element | None) -> None:
         """Run the caller's TwiML, following each action, until the call ends."""
-        while document is not None:
-            document = await self._run(document)
-
-    async def _run(self, document: ET.Element) -> ET.Element | None:
-        for verb in document:
-            if verb.tag == "Say":
-                self.record.caller_heard.append(verb.text or "")
-            elif verb.tag == "Dial":
-                return await self._dial(verb)
-            elif verb.tag == "Record":
-                await self._record(verb)
-                return None
-            elif verb.tag == "Hangup":
-                return None
-            elif verb.tag != "Pause":
-                raise FlowError(f"the simulator cannot play <{verb.tag}> to a caller")
-        return None
+        players = {"Dial": self._dial, "Record": self._record}  # after <Record>: hang up
+        await play_twiml(document, heard=self.record.caller_heard, players=players, who="a caller")
 
     async def _dial(self, dial: ET.Element) -> ET.Element:
         number = dial.find("Number")
