@@ -18,13 +18,14 @@ run: $(STAMP)
 
 ## test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, if none answers)
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
-## lint: ruff and mypy --strict
+## lint: ruff, mypy --strict, and the import rules of the layout (lint-imports)
 lint: $(STAMP)
 	$(BIN)/ruff check app migrations tests bench
 	$(BIN)/ruff format --check app migrations tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: the benchmarks (real server on the local PostgreSQL, wrk from Debian's packages)
 bench: $(STAMP)

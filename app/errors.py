@@ -25,9 +25,25 @@ class ErrorBody(BaseModel):
 
 
 class AppError(Exception):
+    """An error the service answers on purpose; a subclass names its status and code:
+    `class NotFound(AppError, status=404, code="not_found")`."""
+
     status_code = 400
     code = "bad_request"
     headers: dict[str, str] | None = None
+
+    def __init_subclass__(
+        cls,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status_code = status or cls.status_code
+        cls.code = code or cls.code
+        cls.headers = headers or cls.headers
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -38,25 +54,20 @@ class AppError(Exception):
         return self.detail
 
 
-class NotFound(AppError):
-    status_code = 404
-    code = "not_found"
+class NotFound(AppError, status=404, code="not_found"):
+    pass
 
 
-class Conflict(AppError):
-    status_code = 409
-    code = "conflict"
+class Conflict(AppError, status=409, code="conflict"):
+    pass
 
 
-class InvalidInput(AppError):
+class InvalidInput(AppError, status=422, code="validation_error"):
     """Input that is well-formed but cannot be used; the message says what to change.
 
     Naming the `field` (and where it came from) answers with the same list of field errors
     as FastAPI's own validation, so clients read one 422 shape.
     """
-
-    status_code = 422
-    code = "validation_error"
 
     def __init__(self, detail: str, *, field: str | None = None, location: str = "body") -> None:
         super().__init__(detail)
@@ -69,21 +80,18 @@ class InvalidInput(AppError):
         return [{"loc": [self.location, self.field], "msg": self.detail, "type": "value_error"}]
 
 
-class Unauthorized(AppError):
-    status_code = 401
-    code = "unauthorized"
-    headers = {"WWW-Authenticate": "Bearer"}
+class Unauthorized(
+    AppError, status=401, code="unauthorized", headers={"WWW-Authenticate": "Bearer"}
+):
+    pass
 
 
-class Forbidden(AppError):
-    status_code = 403
-    code = "forbidden"
+class Forbidden(AppError, status=403, code="forbidden"):
+    pass
 
 
-class Unavailable(AppError):
-    status_code = 503
-    code = "unavailable"
-    headers = {"Retry-After": "5"}
+class Unavailable(AppError, status=503, code="unavailable", headers={"Retry-After": "5"}):
+    pass
 
 
 _HTTP_CODES = {

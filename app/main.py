@@ -7,17 +7,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, health, sms, voice, web
+from app import api, web
 from app.api.auth import ApiAuth
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
-from app.limits import BodySizeLimit
+from app.http import health
+from app.http.limits import BodySizeLimit
+from app.http.openapi import install_openapi
 from app.logs import configure_logging
-from app.openapi import install_openapi
+from app.outbox.lock import single_worker
+from app.outbox.worker import Worker
 from app.runtime import Runtime
-from app.worker import Worker
-from app.worker_lock import single_worker
+from app.sms import routes as sms
+from app.voice import routes as voice
 
 
 def create_app(

@@ -8,12 +8,12 @@ and rows that arrive while a client pages (newer than its cursor) never shift it
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -112,3 +112,10 @@ def _cut(
 def _typed(column: InstrumentedAttribute[datetime], value: datetime) -> Any:
     """A bind parameter with the column's type, so SQLite gets the stored text format."""
     return literal(value, column.type)
+
+
+def given(
+    *filters: tuple[Any, Callable[[Any], ColumnElement[bool]]],
+) -> list[ColumnElement[bool]]:
+    """The clauses of the filters whose value was given (not None): `(value, Column.__eq__)`."""
+    return [clause(value) for value, clause in filters if value is not None]

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 from app.clock import Clock, clock_from_settings
 from app.config import Settings
 from app.db import create_async_db_engine, session_factory
-from app.nudges import NudgePolicy
+from app.reminders.policy import NudgePolicy
 from app.twilio.twiml import VoiceTwiml
 
 

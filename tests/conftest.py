@@ -22,6 +22,8 @@ from tests.support.fake_twilio import FakeTwilio
 from tests.support.live import LiveServer
 from tests.support.signer import TwilioSigner, post_webhook
 
+pytest_plugins = ("tests.support.loop",)
+
 PUBLIC_BASE_URL = "https://callpledge.example.com"
 BACKENDS = ("sqlite", "postgresql")
 # Variables of the contract (and twilio-python's) that must not leak in from the shell.
@@ -33,6 +35,7 @@ _ISOLATED_ENV = (
 ).split()
 
 _postgres_skip_reason: list[str] = []
+_SKIP_PREFIX = "PostgreSQL not reachable: "
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -55,10 +58,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _postgres_skip_reason:
+    """Say plainly when PostgreSQL was skipped (read from the reports: xdist workers too)."""
+    reasons = [_SKIP_PREFIX + r for r in _postgres_skip_reason] + [
+        str(report.longrepr)
+        for report in terminalreporter.stats.get("skipped", [])
+        if _SKIP_PREFIX in str(report.longrepr)
+    ]
+    if reasons:
+        reason = reasons[0].split(_SKIP_PREFIX, 1)[1].rstrip("')")
         terminalreporter.write_sep(
             "!",
-            f"PostgreSQL was SKIPPED ({_postgres_skip_reason[0]}); only SQLite was tested. "
+            f"PostgreSQL was SKIPPED ({reason}); only SQLite was tested. "
             f"Start a server at {postgres_url()} or set TEST_DATABASE_URL.",
             yellow=True,
         )
@@ -76,7 +86,7 @@ def database(
                 pytest.fail(f"PostgreSQL is required in CI (CI=true) but: {problem}")
             if not _postgres_skip_reason:
                 _postgres_skip_reason.append(problem)
-            pytest.skip(f"PostgreSQL not reachable: {problem}")
+            pytest.skip(f"{_SKIP_PREFIX}{problem}")
         test_db = TestDatabase.postgres()
     else:
         test_db = TestDatabase.sqlite(tmp_path_factory.mktemp("sqlite"))
@@ -93,7 +103,7 @@ def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestD
         if problem:
             if in_ci():
                 pytest.fail(f"PostgreSQL is required in CI (CI=true) but: {problem}")
-            pytest.skip(f"PostgreSQL not reachable: {problem}")
+            pytest.skip(f"{_SKIP_PREFIX}{problem}")
         test_db = TestDatabase.postgres()
     else:
         test_db = TestDatabase.sqlite(tmp_path)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends
 
 from app.api import calls, obligations, recruiters, stats
 from app.api.auth import authenticate
-from app.openapi import responses
+from app.http.openapi import responses
 
 router = APIRouter(
     prefix="/api/v1", dependencies=[Depends(authenticate)], responses=responses(401, 503)

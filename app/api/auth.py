@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import tokens
+from app.api import tokens
 from app.db import begin_read_only, unit_of_work
 from app.errors import DATABASE_ERRORS, Unauthorized, database_unavailable, error_response
 from app.runtime import Runtime

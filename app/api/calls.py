@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app import ops
 from app.api.obligations import Cursor, Limit
 from app.api.schemas import CallPage, CallRecord
-from app.deps import SessionDep
-from app.openapi import responses
+from app.http.deps import SessionDep
+from app.http.openapi import responses
+from app.obligations import queries as ops
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 

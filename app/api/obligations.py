@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
-from app import ops
 from app.api.auth import ActorDep
 from app.api.schemas import (
     CallRequested,
@@ -18,14 +17,15 @@ from app.api.schemas import (
     obligation_detail_out,
     obligation_out,
 )
-from app.clicktocall import request_call
-from app.deps import ClockDep, SessionDep, SettingsDep
 from app.durations import parse_duration
 from app.errors import InvalidInput
+from app.http.deps import ClockDep, SessionDep, SettingsDep
+from app.http.openapi import responses
 from app.models import ObligationStatus
-from app.obligations import locked
-from app.openapi import responses
+from app.obligations import queries as ops
+from app.obligations.service import locked
 from app.phones import InvalidNumber, to_e164
+from app.voice.click_to_call import request_call
 
 router = APIRouter(prefix="/obligations", tags=["obligations"])
 ObligationId = Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1])]

@@ -4,10 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app import recruiters
 from app.api.schemas import Recruiter, RecruiterCreate, RecruiterList, RecruiterUpdate
-from app.deps import ClockDep, SessionDep, SettingsDep
-from app.openapi import responses
+from app.http.deps import ClockDep, SessionDep, SettingsDep
+from app.http.openapi import responses
+from app.recruiters import service as recruiters
 
 router = APIRouter(prefix="/recruiters", tags=["recruiters"])
 _CREATED: dict[int | str, dict[str, Any]] = {

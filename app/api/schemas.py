@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from app.models import CloseReason, ObligationStatus
-from app.ops import ObligationView
+from app.obligations.queries import ObligationView
 
 # Inputs far outside any real data are clamped here, so arithmetic on them cannot overflow.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -83,12 +83,12 @@ _HOURS_EXAMPLE = {"mon": [["09:00", "17:30"]], "tue": [["09:00", "12:00"], ["13:
 T = "2026-01-05T10:00:00Z"
 
 
-def _examples(*examples: dict[str, Any]) -> ConfigDict:
+def examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class RecruiterCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid") | _examples(
+    model_config = ConfigDict(extra="forbid") | examples(
         {
             "name": "Alice Example",
             "mobile": "+14155550100",
@@ -118,7 +118,7 @@ class RecruiterCreate(BaseModel):
 class RecruiterUpdate(BaseModel):
     """Only the fields sent change; `null` clears the optional ones."""
 
-    model_config = ConfigDict(extra="forbid") | _examples({"timezone": "Europe/London"})
+    model_config = ConfigDict(extra="forbid") | examples({"timezone": "Europe/London"})
 
     name: Name | SkipJsonSchema[None] = None
     mobile: Number | SkipJsonSchema[None] = None
@@ -136,7 +136,7 @@ class RecruiterUpdate(BaseModel):
 
 
 class Recruiter(BaseModel):
-    model_config = ConfigDict(from_attributes=True) | _examples(
+    model_config = ConfigDict(from_attributes=True) | examples(
         {
             "id": 7,
             "name": "Alice Example",
@@ -224,7 +224,7 @@ _OBLIGATION_EXAMPLE: dict[str, Any] = {
 
 
 class Obligation(BaseModel):
-    model_config = ConfigDict(from_attributes=True) | _examples(_OBLIGATION_EXAMPLE)
+    model_config = ConfigDict(from_attributes=True) | examples(_OBLIGATION_EXAMPLE)
 
     id: int
     recruiter_id: int
@@ -246,7 +246,7 @@ class Obligation(BaseModel):
 
 
 class ObligationDetail(Obligation):
-    model_config = _examples(
+    model_config = examples(
         _OBLIGATION_EXAMPLE
         | {
             "events": [
@@ -270,25 +270,25 @@ class ObligationPage(BaseModel):
 
 
 class CloseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid") | _examples({"note": "spoke to them by email"})
+    model_config = ConfigDict(extra="forbid") | examples({"note": "spoke to them by email"})
 
     note: Annotated[str, StringConstraints(max_length=500, pattern=PRINTABLE)] | None = None
 
 
 class SnoozeUntil(BaseModel):
-    model_config = ConfigDict(extra="forbid") | _examples({"until": "2026-01-06T09:00:00Z"})
+    model_config = ConfigDict(extra="forbid") | examples({"until": "2026-01-06T09:00:00Z"})
 
     until: Instant
 
 
 class SnoozeFor(BaseModel):
-    model_config = ConfigDict(extra="forbid") | _examples({"duration": "2h"})
+    model_config = ConfigDict(extra="forbid") | examples({"duration": "2h"})
 
     duration: Duration = Field(description="30s, 15m, 2h, 1d or a sum such as 1h30m")
 
 
 class CallRequested(BaseModel):
-    model_config = _examples({"obligation_id": 123, "requested_at": T, "duplicate": False})
+    model_config = examples({"obligation_id": 123, "requested_at": T, "duplicate": False})
 
     obligation_id: int
     requested_at: datetime
@@ -310,7 +310,7 @@ class CallRecord(BaseModel):
 
 
 class CallPage(BaseModel):
-    model_config = _examples(
+    model_config = examples(
         {
             "items": [
                 {
@@ -331,62 +331,6 @@ class CallPage(BaseModel):
 
     items: list[CallRecord]
     next_cursor: str | None
-
-
-class OpenByAge(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    lt_1h: int = Field(description="younger than 1 h")
-    h1_4h: int = Field(alias="1h_4h", description="1 h to under 4 h")
-    h4_24h: int = Field(alias="4h_24h", description="4 h to under 24 h")
-    gt_24h: int = Field(description="24 h or older")
-
-
-class OpenFigures(BaseModel):
-    total: int
-    by_age: OpenByAge
-
-
-class TimeToReturn(BaseModel):
-    median_seconds: float | None
-    p90_seconds: float | None
-
-
-class Figures(BaseModel):
-    open: OpenFigures = Field(description="obligations open at `until`, by their age then")
-    missed: int = Field(description="calls missed in the window")
-    returned: int = Field(description="obligations closed in the window by callback or answer")
-    time_to_return: TimeToReturn = Field(description="closed_at − opened_at of those returned")
-
-
-class _Recruiter(BaseModel):
-    recruiter_id: int
-    name: str
-
-
-class _Window(BaseModel):
-    since: datetime = Field(description="start of the window (inclusive)")
-    until: datetime = Field(description="end of the window (exclusive)")
-
-
-class RecruiterStats(Figures, _Recruiter):
-    pass
-
-
-class Stats(Figures, _Window):
-    model_config = _examples(
-        {
-            "since": "2025-12-29T10:00:00Z",
-            "until": T,
-            "open": {"total": 3, "by_age": {"lt_1h": 1, "1h_4h": 0, "4h_24h": 1, "gt_24h": 1}},
-            "missed": 12,
-            "returned": 9,
-            "time_to_return": {"median_seconds": 5400.0, "p90_seconds": 86400.0},
-            "by_recruiter": [],
-        }
-    )
-
-    by_recruiter: list[RecruiterStats]
 
 
 def obligation_out(view: ObligationView) -> Obligation:

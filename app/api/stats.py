@@ -5,19 +5,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app import stats
-from app.api.schemas import (
+from app.api.schemas import OptionalInstant
+from app.api.stats_schemas import (
     Figures,
     OpenByAge,
     OpenFigures,
-    OptionalInstant,
     RecruiterStats,
     Stats,
     TimeToReturn,
 )
-from app.deps import ClockDep, SessionDep
 from app.errors import InvalidInput
-from app.openapi import responses
+from app.http.deps import ClockDep, SessionDep
+from app.http.openapi import responses
+from app.obligations import stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 DEFAULT_WINDOW = timedelta(days=7)

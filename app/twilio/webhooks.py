@@ -1,26 +1,17 @@
-"""Incoming Twilio webhooks: the signature check and the signed form's parameters."""
+"""Incoming Twilio webhooks: the signature check and the signed form's parameters (no FastAPI)."""
 
 import logging
 from collections.abc import Mapping
-from typing import Annotated
 
-from fastapi import Depends, Request
 from twilio.request_validator import RequestValidator
 
-from app.deps import RuntimeDep
-from app.errors import AppError, Forbidden, InvalidInput
+from app.errors import Forbidden, InvalidInput
 
 log = logging.getLogger(__name__)
-_FORM_TYPE = "application/x-www-form-urlencoded"
 # The database's INTEGER: no count, duration or error code Twilio sends comes near it.
 _INTEGER_MAX = 2**31 - 1
 SID_MAX = 64  # Twilio's SIDs are 34 characters
 NUMBER_MAX = 128  # phone numbers, client:/sip: addresses
-
-
-class UnsupportedMediaType(AppError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 class TwilioParams(Mapping[str, str]):
@@ -88,41 +79,8 @@ def verify_signature(
         raise Forbidden("the X-Twilio-Signature header is missing or does not match")
 
 
-async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
-    """A dependency: the webhook's form, once its Twilio signature is verified. A request with
-    no signature is refused before its body is looked at."""
-    signature = request.headers.get("x-twilio-signature")
-    try:
-        if not signature:
-            raise Forbidden("the X-Twilio-Signature header is missing")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != _FORM_TYPE:
-            raise UnsupportedMediaType(f"Twilio webhooks are {_FORM_TYPE}")
-        form = await request.form()
-        values = {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        url = signed_url(runtime.settings.public_base_url, request.url.path, query)
-        verify_signature(runtime.validator, url, values, signature)
-    except Forbidden:
-        log.warning("rejected webhook %s: bad or missing signature", request.url.path)
-        raise
-    _refuse_nul(values)
-    return TwilioParams({key: items[0] for key, items in values.items()}, request.url.path)
-
-
-def _refuse_nul(values: Mapping[str, list[str]]) -> None:
-    """A NUL character: Twilio never sends one, and PostgreSQL text cannot hold it."""
-    for key, items in values.items():
-        if "\x00" in key or any("\x00" in item for item in items):
-            name = key.replace("\x00", "")
-            raise InvalidInput(f"the field {name} contains a NUL character", field=name)
-
-
 class _MultiValues(dict[str, list[str]]):
     """Lets RequestValidator see every value of a repeated parameter."""
 
     def getlist(self, key: str) -> list[str]:
         return self[key]
-
-
-TwilioParamsDep = Annotated[TwilioParams, Depends(twilio_params)]

@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from app import tokens
+from app.api import tokens
 from app.api.auth import actor_of_hash
-from app.deps import RuntimeDep
 from app.errors import Forbidden
+from app.http.deps import RuntimeDep
 from app.web.render import page
 from app.web.session import COOKIE, LIFETIME, SIGNIN_COOKIE, Sealer, session_key
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app import ops
-from app.clicktocall import request_call
 from app.db import begin_read_only
-from app.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from app.errors import AppError, NotFound, Unavailable
+from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from app.models import ObligationStatus
-from app.obligations import locked
+from app.obligations import queries as ops
+from app.obligations.service import locked
+from app.voice.click_to_call import request_call
 from app.web import board
 from app.web.auth import ActingDep, OperatorDep, local_path
 from app.web.render import page

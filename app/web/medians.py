@@ -3,7 +3,7 @@
 Only the one or two middle rows of each group travel back (a window function numbers the
 sorted values), so a page costs the same whether a window holds a hundred returns or ten
 thousand. The median of an even count is the mean of the two middle values, as in
-`app.stats`.
+`app.obligations.stats`.
 """
 
 from collections import defaultdict
@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, Integer, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app import stats
 from app.models import Obligation
+from app.obligations import stats
 
 
 async def median_seconds(

@@ -15,10 +15,10 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app import stats
-from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import NotFound
+from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.models import Obligation, Recruiter
+from app.obligations import stats
 from app.web.medians import median_seconds
 from app.web.render import TEMPLATES, public_page, span
 

@@ -7,9 +7,9 @@ from sqlalchemy import literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app import stats
-from app.deps import ClockDep, SessionDep
+from app.http.deps import ClockDep, SessionDep
 from app.models import Obligation
+from app.obligations import stats
 from app.web.auth import OperatorDep
 from app.web.charts import bar_chart
 from app.web.medians import day_index, median_seconds

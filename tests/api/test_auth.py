@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import tokens
+from app.api import tokens
 from app.config import Settings
 from app.db import unit_of_work
 from app.models import ApiToken, ObligationEvent

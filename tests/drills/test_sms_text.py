@@ -12,7 +12,6 @@ import httpx
 import pytest
 from sqlalchemy import Connection
 
-from app.inbound_sms import relay_text
 from app.models import (
     CloseReason,
     InboundMessage,
@@ -21,6 +20,7 @@ from app.models import (
     OutboxItem,
     Recruiter,
 )
+from app.sms.inbound import relay_text
 from app.twilio.messaging import INCOMING
 from app.twilio.twiml import xml_safe
 from tests.drills.webhooks import CALLER, UNSHOWABLE, Ids, assert_twiml, snapshot

@@ -15,12 +15,12 @@ import pytest
 from app.clock import ManualClock
 from app.config import Settings
 from app.models import Obligation, ObligationEvent, OutboxItem, OutboxStatus
+from app.outbox.worker import Worker
 from app.runtime import Runtime
-from app.worker import Worker
+from tests.outbox.helpers import Sessions, missed_call, posts
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
-from tests.worker.helpers import Sessions, missed_call, posts
 
 FIRST_GAP = timedelta(minutes=2)
 RETRY_CAP = timedelta(seconds=20)

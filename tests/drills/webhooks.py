@@ -12,10 +12,10 @@ import httpx
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Connection, select
 
-from app.clicktocall import PURPOSE as CLICK_TO_CALL
 from app.config import Settings
 from app.main import create_app
 from app.models import Base, OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
+from app.voice.click_to_call import PURPOSE as CLICK_TO_CALL
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 

@@ -7,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.http.twilio_params import TwilioParamsDep
 from app.main import create_app
-from app.twilio.webhooks import TwilioParamsDep
 from tests.support.signer import TwilioSigner
 
 PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+447700900123", "To": "+15005550006"}

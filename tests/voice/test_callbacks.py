@@ -8,12 +8,13 @@ from prometheus_client import REGISTRY
 
 from app.config import Settings
 from app.models import Call, Obligation, ObligationEvent, Recruiter, Voicemail
-from app.simulator import CallScript, RecruiterDoes, TwilioSimulator, new_sid
+from app.simulator.exchange import CallScript, RecruiterDoes, new_sid
+from app.simulator.twilio import TwilioSimulator
 from app.twilio import twiml
 from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
+from tests.support.loop import CALLER
 from tests.support.signer import TwilioSigner
-from tests.voice.conftest import CALLER
 
 
 def kinds(db: TestDatabase) -> list[str]:

@@ -12,11 +12,12 @@ import pytest
 
 from app.config import Settings
 from app.models import Obligation, ObligationEvent, Recruiter, Voicemail
-from app.simulator import CallRecord, CallScript, Request, TwilioSimulator, new_sid
+from app.simulator.exchange import CallRecord, CallScript, Request, new_sid
+from app.simulator.twilio import TwilioSimulator
 from app.twilio import twiml
 from tests.support.databases import TestDatabase
 from tests.support.live import LiveServer
-from tests.voice.conftest import CALLER, simulator
+from tests.support.loop import CALLER, simulator
 
 MESSAGE = "Call me back about the night shift, please."
 

@@ -19,18 +19,12 @@ from app.models import (
     Recruiter,
     Voicemail,
 )
-from app.simulator import (
-    CallRecord,
-    CallScript,
-    RecruiterDoes,
-    Request,
-    TwilioSimulator,
-    new_sid,
-)
+from app.simulator.exchange import CallRecord, CallScript, RecruiterDoes, Request, new_sid
+from app.simulator.twilio import TwilioSimulator
 from app.twilio import twiml
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
-from tests.voice.conftest import CALLER, simulator
+from tests.support.loop import CALLER, simulator
 
 MESSAGE = "Hi, this is Sam Lee about the warehouse role, please call me back."
 

@@ -14,7 +14,8 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from app.config import Settings
-from app.simulator import CallScript, TwilioSimulator
+from app.simulator.exchange import CallScript
+from app.simulator.twilio import TwilioSimulator
 from tests.support.databases import TestDatabase, in_ci
 from tests.support.factories import make_recruiter
 from tests.support.live import LiveServer

@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from app.models import Recruiter
 from tests.support.databases import TestDatabase
 

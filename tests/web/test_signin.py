@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import tokens
+from app.api import tokens
 from app.clock import ManualClock
 from app.config import ConfigError, Settings, load_settings
 from app.models import Obligation

@@ -1,0 +1,1 @@
+"""The `callpledge` command, one module per command group."""

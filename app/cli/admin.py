@@ -1,0 +1,266 @@
+"""`callpledge token …` and `callpledge recruiter …`: manage API tokens and recruiters.
+
+Numbers are shown in full: this is the operator's own terminal, not a log.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api import tokens
+from app.cli.support import (
+    command_group,
+    database_errors,
+    fail,
+    require_schema,
+    settings_or_exit,
+)
+from app.clock import clock_from_settings
+from app.config import Settings
+from app.db import create_async_db_engine, session_factory, unit_of_work
+from app.errors import AppError
+from app.models import ApiToken, Recruiter
+from app.recruiters import service as recruiters
+
+token_cli = command_group("Ops API tokens.")
+recruiter_cli = command_group("Recruiters and their lines.")
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """Run `work` in one transaction; an AppError becomes a one-line error and exit 1, a
+    database problem one and exit 2."""
+    settings = settings_or_exit()
+    require_schema(settings)
+
+    async def main() -> T:
+        engine = create_async_db_engine(settings.database_url)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        with database_errors():
+            return asyncio.run(main())
+    except AppError as exc:
+        fail(_message(exc), code=1)
+
+
+def _message(exc: AppError) -> str:
+    body = exc.body()
+    return body if isinstance(body, str) else "; ".join(str(item["msg"]) for item in body)
+
+
+def _now(settings: Settings) -> datetime:
+    return clock_from_settings(settings.callpledge_clock_file).now()
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+
+@token_cli.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="Who uses it; shown as the actor.")],
+) -> None:
+    """Create a token and print it once: it is stored only as a hash."""
+
+    async def work(session: AsyncSession, settings: Settings) -> tokens.NewToken:
+        return await tokens.create_token(session, name=name, at=_now(settings))
+
+    created = _run(work)
+    typer.echo(created.secret)
+    typer.echo(f"token {created.name!r} created; it will not be shown again", err=True)
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """List tokens (names and dates, never the secrets)."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[ApiToken]:
+        return list(await tokens.list_tokens(session))
+
+    found = _run(work)
+    if not found:
+        typer.echo("no tokens")
+    for token in found:
+        state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "live"
+        typer.echo(
+            f"{token.name:<24} {state:<28} created {_when(token.created_at)}"
+            f"  last used {_when(token.last_used_at)}"
+        )
+
+
+@token_cli.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke the live token NAME: requests with it get 401 from now on."""
+
+    async def work(session: AsyncSession, settings: Settings) -> None:
+        await tokens.revoke_token(session, name=name, at=_now(settings))
+
+    _run(work)
+    typer.echo(f"token {name!r} revoked")
+
+
+# -- recruiters ------------------------------------------------------------------------
+
+
+def _working_hours(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        fail('--working-hours must be JSON, e.g. \'{"mon": [["09:00", "17:30"]]}\'')
+
+
+Name = Annotated[str | None, typer.Option(help="The recruiter's name.")]
+Mobile = Annotated[str | None, typer.Option(help="Their own mobile (E.164 or local).")]
+Line = Annotated[str | None, typer.Option(help="Their Twilio number.")]
+Zone = Annotated[str | None, typer.Option("--timezone", help="IANA time zone.")]
+Escalation = Annotated[str | None, typer.Option(help="Who hears of unanswered nudges ('' clears).")]
+Identity = Annotated[str | None, typer.Option(help="Softphone identity, e.g. alice ('' clears).")]
+Hours = Annotated[
+    str | None, typer.Option(help='JSON, e.g. \'{"mon": [["09:00", "17:30"]]}\'; null: always.')
+]
+Pledge = Annotated[
+    bool | None,
+    typer.Option("--public-pledge/--no-public-pledge", help="Publish the pledge record."),
+]
+Slug = Annotated[str | None, typer.Option(help="The record's address /pledge/SLUG ('' clears).")]
+
+
+@recruiter_cli.command("add")
+def recruiter_add(
+    name: Annotated[str, typer.Option(help="The recruiter's name.")],
+    mobile: Annotated[str, typer.Option(help="Their own mobile (E.164 or local).")],
+    line: Annotated[str, typer.Option(help="Their Twilio number.")],
+    timezone: Zone = None,
+    escalation_number: Escalation = None,
+    client_identity: Identity = None,
+    working_hours: Hours = None,
+    public_pledge: Pledge = None,
+    slug: Slug = None,
+) -> None:
+    """Add a recruiter and their line."""
+    fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
+    optional = {
+        "timezone": timezone,
+        "escalation_number": escalation_number or None,
+        "client_identity": client_identity or None,
+        "working_hours": _working_hours(working_hours),
+        "public_pledge": public_pledge,
+        "slug": slug or None,
+    }
+    fields |= {key: value for key, value in optional.items() if value is not None}
+
+    async def work(session: AsyncSession, settings: Settings) -> Recruiter:
+        return await recruiters.create_recruiter(
+            session,
+            fields=fields,
+            numbering=recruiters.Numbering.of(settings),
+            at=_now(settings),
+        )
+
+    _show(_run(work))
+
+
+@recruiter_cli.command("list")
+def recruiter_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include deactivated ones.")] = False,
+) -> None:
+    """List recruiters."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[Recruiter]:
+        return list(await recruiters.list_recruiters(session, include_inactive=all_))
+
+    found = _run(work)
+    if not found:
+        typer.echo("no recruiters")
+    for recruiter in found:
+        _show(recruiter)
+
+
+@recruiter_cli.command("update")
+def recruiter_update(
+    recruiter_id: Annotated[int, typer.Argument(help="The recruiter's id.")],
+    name: Name = None,
+    mobile: Mobile = None,
+    line: Line = None,
+    timezone: Zone = None,
+    escalation_number: Escalation = None,
+    client_identity: Identity = None,
+    working_hours: Hours = None,
+    public_pledge: Pledge = None,
+    slug: Slug = None,
+) -> None:
+    """Change some of a recruiter's fields."""
+    given = {
+        "name": name,
+        "mobile": mobile,
+        "line": line,
+        "timezone": timezone,
+        "escalation_number": escalation_number,
+        "client_identity": client_identity,
+    }
+    changes: dict[str, Any] = {
+        key: (value or None) for key, value in given.items() if value is not None
+    }
+    if working_hours is not None:
+        changes["working_hours"] = _working_hours(working_hours)
+    if slug is not None:
+        changes["slug"] = slug or None
+    if public_pledge is not None:
+        changes["public_pledge"] = public_pledge
+    if not changes:
+        fail("nothing to change: give at least one option")
+
+    async def work(session: AsyncSession, settings: Settings) -> Recruiter:
+        return await recruiters.update_recruiter(
+            session,
+            recruiter_id=recruiter_id,
+            changes=changes,
+            numbering=recruiters.Numbering.of(settings),
+            at=_now(settings),
+        )
+
+    _show(_run(work))
+
+
+@recruiter_cli.command("deactivate")
+def recruiter_deactivate(
+    recruiter_id: Annotated[int, typer.Argument(help="The recruiter's id.")],
+) -> None:
+    """Deactivate a recruiter: their line stops forwarding; obligations stay listed."""
+
+    async def work(session: AsyncSession, settings: Settings) -> None:
+        await recruiters.deactivate_recruiter(session, recruiter_id=recruiter_id, at=_now(settings))
+
+    _run(work)
+    typer.echo(f"recruiter {recruiter_id} deactivated")
+
+
+def _show(recruiter: Recruiter) -> None:
+    state = "" if recruiter.active else "  (deactivated)"
+    typer.echo(f"#{recruiter.id} {recruiter.name}{state}")
+    typer.echo(f"    line {recruiter.line}  mobile {recruiter.mobile}  tz {recruiter.timezone}")
+    extras = {
+        "escalation": recruiter.escalation_number,
+        "softphone": recruiter.client_identity,
+        "hours": json.dumps(recruiter.working_hours) if recruiter.working_hours else None,
+        "sms blocked": recruiter.sms_error_code,
+        "pledge": f"/pledge/{recruiter.slug}" if recruiter.public_pledge else None,
+    }
+    shown = "  ".join(f"{key} {value}" for key, value in extras.items() if value is not None)
+    if shown:
+        typer.echo(f"    {shown}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"

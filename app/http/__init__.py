@@ -1,0 +1,1 @@
+"""Request plumbing shared by every route: dependencies, body limits, OpenAPI shape, health."""

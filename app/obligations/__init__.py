@@ -1,0 +1,1 @@
+"""Obligations: open, merge, close, snooze, timeline, the queries ops run, SLA figures."""

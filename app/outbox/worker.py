@@ -1,0 +1,96 @@
+"""The reminder worker: every WORKER_POLL_SECONDS it queues due nudges and sends the outbox.
+
+`callpledge worker` runs it alone; `callpledge serve` runs it inside the service. On
+SIGTERM or SIGINT it finishes the item in hand, claims nothing more and returns.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from contextlib import suppress
+from dataclasses import dataclass
+
+from app.config import Settings
+from app.outbox.sender import OutboxSender
+from app.reminders.queue import Nudging, queue_due_nudges
+from app.runtime import Runtime
+from app.twilio.outbound import Transport, transport_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one pass did."""
+
+    queued: int  # SMS put in the outbox for due nudges
+    sent: int  # outbox items handed to Twilio (or printed)
+
+
+class Worker:
+    def __init__(
+        self, runtime: Runtime, *, transport: Transport | None = None, name: str | None = None
+    ) -> None:
+        self.runtime = runtime
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.nudging = Nudging(runtime.policy, runtime.settings.escalation_number)
+        self.sender = OutboxSender(
+            runtime.sessions,
+            transport=transport or transport_for(runtime.settings),
+            clock=runtime.clock,
+            max_backoff=runtime.settings.retry_max_backoff,
+            name=self.name,
+        )
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the item in hand, claim nothing more, and return from `run`."""
+        self._stop.set()
+
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def run_once(self) -> Pass:
+        """One pass: queue the due nudges, then send what the outbox has due."""
+        try:
+            queued = await queue_due_nudges(
+                self.runtime.sessions,
+                nudging=self.nudging,
+                now=self.runtime.clock.now,
+                stopping=self.stopping,
+            )
+        except Exception:  # a failing nudge pass must not keep the outbox from being sent
+            await self.sender.send_due(self.stopping)
+            raise
+        sent = await self.sender.send_due(self.stopping)
+        return Pass(queued, sent)
+
+    async def run(self) -> None:
+        """Pass after pass, WORKER_POLL_SECONDS apart, until `stop()`."""
+        poll = self.runtime.settings.worker_poll_seconds
+        log.info("worker %s started", self.name)
+        while not self.stopping():
+            try:
+                await self.run_once()
+            except Exception as exc:  # the database may be away; the next pass retries
+                # The name only: SQL errors quote their parameters, phone numbers among them.
+                log.error("worker pass failed (%s); again in %s s", type(exc).__name__, poll)
+                log.debug("worker pass failed", exc_info=True)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), poll)
+        log.info("worker %s stopped", self.name)
+
+
+async def run_worker(settings: Settings) -> None:
+    """The `callpledge worker` process: passes until SIGTERM or SIGINT."""
+    runtime = Runtime.start(settings)
+    worker = Worker(runtime)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop)
+    try:
+        await worker.run()
+    finally:
+        await runtime.stop()

@@ -1,0 +1,1 @@
+"""Reconciliation: restore from Twilio's records what the service never heard of."""

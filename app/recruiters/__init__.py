@@ -1,0 +1,1 @@
+"""Recruiters, their lines and their working hours."""

@@ -1,0 +1,299 @@
+"""Recruiters and their lines: look-ups by line, mobile and softphone identity; management."""
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Recruiter
+from app.phones import InvalidNumber, is_withheld, to_e164
+from app.recruiters.hours import parse_working_hours
+
+
+async def active_by_line(session: AsyncSession, line: str) -> Recruiter | None:
+    """The active recruiter whose Twilio number is `line` (E.164)."""
+    return (
+        await session.scalars(select(Recruiter).where(Recruiter.line == line, Recruiter.active))
+    ).one_or_none()
+
+
+async def active_by_mobile(session: AsyncSession, mobile: str) -> Recruiter | None:
+    """The active recruiter whose own mobile is `mobile` (E.164)."""
+    return (
+        await session.scalars(select(Recruiter).where(Recruiter.mobile == mobile, Recruiter.active))
+    ).one_or_none()
+
+
+async def active_by_identity(session: AsyncSession, identity: str) -> Recruiter | None:
+    """The active recruiter whose softphone identity (`client:NAME`, `sip:NAME@…`) is `identity`."""
+    return (
+        await session.scalars(
+            select(Recruiter).where(Recruiter.client_identity == identity, Recruiter.active)
+        )
+    ).one_or_none()
+
+
+# -- managing recruiters (ops API and CLI) -------------------------------------------------
+
+_CLIENT_IDENTITY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,119}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SLUG = re.compile(r"[a-z0-9](?:-?[a-z0-9]){1,59}")
+# Which partial unique index a failed write hit (PostgreSQL names it, SQLite names columns).
+_UNIQUE = {
+    "line": ("uq_recruiters_active_line", "recruiters.line"),
+    "mobile": ("uq_recruiters_active_mobile", "recruiters.mobile"),
+    "client_identity": ("uq_recruiters_active_client_identity", "recruiters.client_identity"),
+    "slug": ("uq_recruiters_active_slug", "recruiters.slug"),
+}
+EDITABLE = frozenset(
+    {
+        "name",
+        "mobile",
+        "line",
+        "timezone",
+        "working_hours",
+        "escalation_number",
+        "client_identity",
+        "public_pledge",
+        "slug",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """How numbers and zones are read when they are not spelled out in full."""
+
+    region: str
+    default_timezone: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Numbering":
+        return cls(settings.default_region, settings.default_timezone)
+
+
+async def create_recruiter(
+    session: AsyncSession,
+    *,
+    fields: Mapping[str, Any],
+    numbering: Numbering,
+    at: datetime,
+) -> Recruiter:
+    """Add an active recruiter; InvalidInput names a bad field, Conflict a number in use."""
+    values = {"timezone": numbering.default_timezone} | dict(fields)
+    missing = [name for name in ("name", "mobile", "line") if values.get(name) is None]
+    if missing:
+        raise InvalidInput(f"{missing[0]} is required", field=missing[0])
+    recruiter = Recruiter(active=True, created_at=at)
+    await _save(session, recruiter, _cleaned(values, numbering) | {"updated_at": at})
+    return recruiter
+
+
+async def update_recruiter(
+    session: AsyncSession,
+    *,
+    recruiter_id: int,
+    changes: Mapping[str, Any],
+    numbering: Numbering,
+    at: datetime,
+) -> Recruiter:
+    """Change the given fields of an active recruiter; the same checks as on creation."""
+    recruiter = await active_by_id(session, recruiter_id)
+    await _save(session, recruiter, _cleaned(changes, numbering) | {"updated_at": at})
+    return recruiter
+
+
+async def deactivate_recruiter(session: AsyncSession, *, recruiter_id: int, at: datetime) -> None:
+    """Stop forwarding the recruiter's line; their obligations stay as they are."""
+    recruiter = await active_by_id(session, recruiter_id)
+    recruiter.active = False
+    recruiter.updated_at = at
+    await session.flush()
+
+
+async def active_by_id(session: AsyncSession, recruiter_id: int) -> Recruiter:
+    """The active recruiter `recruiter_id`; NotFound if there is none (or it was deactivated)."""
+    recruiter = await session.get(Recruiter, recruiter_id)
+    if recruiter is None or not recruiter.active:
+        raise NotFound(f"recruiter {recruiter_id} does not exist or was deactivated")
+    return recruiter
+
+
+async def list_recruiters(
+    session: AsyncSession, *, include_inactive: bool = False
+) -> Sequence[Recruiter]:
+    """Recruiters in id order; only the active ones unless told otherwise."""
+    statement = select(Recruiter).order_by(Recruiter.id)
+    if not include_inactive:
+        statement = statement.where(Recruiter.active)
+    return (await session.scalars(statement)).all()
+
+
+def _cleaned(fields: Mapping[str, Any], numbering: Numbering) -> dict[str, Any]:
+    unknown = sorted(set(fields) - EDITABLE)
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} cannot be set", field=unknown[0])
+    return {name: _CLEANERS[name](value, numbering) for name, value in fields.items()}
+
+
+def _name(value: Any, _numbering: Numbering) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= 200 or _CONTROL.search(text):
+        raise InvalidInput("name must be 1-200 printable characters", field="name")
+    return text
+
+
+def _number(field: str, *, optional: bool = False) -> Callable[[Any, Numbering], str | None]:
+    def clean(value: Any, numbering: Numbering) -> str | None:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or is_withheld(value):
+            raise InvalidInput(f"{field} must be a phone number", field=field)
+        try:
+            return to_e164(value, numbering.region)
+        except InvalidNumber as exc:
+            raise InvalidInput(
+                f"{field}: {exc}; write it in E.164 (+14155550100) or as dialled in "
+                f"{numbering.region}",
+                field=field,
+            ) from None
+
+    return clean
+
+
+def _timezone(value: Any, numbering: Numbering) -> str:
+    if value is None:  # the schema's null: the default zone, on creation as on change
+        return numbering.default_timezone
+    if not isinstance(value, str) or value not in _iana_zones():
+        raise InvalidInput(
+            "timezone must be an IANA time zone name such as Europe/London or America/New_York",
+            field="timezone",
+        )
+    return value
+
+
+def _working_hours(value: Any, _numbering: Numbering) -> dict[str, list[list[str]]] | None:
+    try:
+        return parse_working_hours(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="working_hours") from None
+
+
+def _client_identity(value: Any, _numbering: Numbering) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CLIENT_IDENTITY.fullmatch(value):
+        raise InvalidInput(
+            "client_identity must be a bare name such as alice (letters, digits, '_', '.', '-'),"
+            " without client: or sip:",
+            field="client_identity",
+        )
+    return value
+
+
+def _public_pledge(value: Any, _numbering: Numbering) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("public_pledge must be true or false", field="public_pledge")
+    return value
+
+
+def _slug(value: Any, _numbering: Numbering) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 60 or not _SLUG.fullmatch(value):
+        raise InvalidInput(
+            "slug must be 2-60 lower-case letters, digits and single '-' between them, "
+            "such as alice-example",
+            field="slug",
+        )
+    return value
+
+
+_CLEANERS: dict[str, Callable[[Any, Numbering], Any]] = {
+    "name": _name,
+    "mobile": _number("mobile"),
+    "line": _number("line"),
+    "escalation_number": _number("escalation_number", optional=True),
+    "timezone": _timezone,
+    "working_hours": _working_hours,
+    "client_identity": _client_identity,
+    "public_pledge": _public_pledge,
+    "slug": _slug,
+}
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    # `localtime` is this machine's zone, not an IANA name.
+    return frozenset(available_timezones() - {"localtime"})
+
+
+async def _save(session: AsyncSession, recruiter: Recruiter, values: Mapping[str, Any]) -> None:
+    """Set `values` and flush in a savepoint; a number another active recruiter holds is a
+    Conflict.
+
+    The partial unique indexes decide, not a look-up first: two requests racing for one
+    line cannot both win.
+    """
+    wanted = {field: values.get(field, getattr(recruiter, field, None)) for field in _UNIQUE}
+    if wanted["mobile"] == wanted["line"]:
+        raise InvalidInput("mobile and line must be different numbers", field="line")
+    await _refuse_crossed_numbers(session, recruiter, line=wanted["line"], mobile=wanted["mobile"])
+    try:
+        # Inside the savepoint, so a clash rolls back only this change (PostgreSQL would
+        # otherwise refuse the rest of the transaction).
+        async with session.begin_nested():
+            for name, value in values.items():
+                setattr(recruiter, name, value)
+            session.add(recruiter)
+    except IntegrityError as exc:
+        field = next(
+            (name for name, marks in _UNIQUE.items() if any(m in str(exc.orig) for m in marks)),
+            None,
+        )
+        if field is None:
+            raise
+        holder = (
+            await session.execute(
+                select(Recruiter.id, Recruiter.name).where(
+                    getattr(Recruiter, field) == wanted[field], Recruiter.active
+                )
+            )
+        ).first()
+        whose = f"active recruiter {holder.id} ({holder.name})" if holder else "an active recruiter"
+        raise Conflict(f"{field} {wanted[field]} already belongs to {whose}") from None
+
+
+async def _refuse_crossed_numbers(
+    session: AsyncSession, recruiter: Recruiter, *, line: str, mobile: str
+) -> None:
+    """Conflict if the line is another active recruiter's mobile, or the mobile their line:
+    an SMS from that mobile would be read as commands, and calls to that line would ring
+    two people.
+
+    (No index can hold this across two columns; a look-up is enough for ops changes.)
+    """
+    others: list[ColumnElement[bool]] = [Recruiter.active.is_(True)]
+    if recruiter.id is not None:
+        others.append(Recruiter.id != recruiter.id)
+    for field, number, their in (("line", line, "mobile"), ("mobile", mobile, "line")):
+        holder = (
+            await session.execute(
+                select(Recruiter.id, Recruiter.name).where(
+                    getattr(Recruiter, their) == number, *others
+                )
+            )
+        ).first()
+        if holder is not None:
+            raise Conflict(
+                f"{field} {number} is the {their} of active recruiter {holder.id} ({holder.name})"
+            )

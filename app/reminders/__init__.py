@@ -1,0 +1,1 @@
+"""Nudges: when they fall due, what they say, digests and escalation."""

@@ -1,0 +1,1 @@
+"""Playing Twilio's part against a running service: calls, a recruiter's phone, scenarios."""

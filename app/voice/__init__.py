@@ -1,0 +1,1 @@
+"""Twilio voice webhooks and their rules: forward, screen, voicemail, observe, callbacks."""
