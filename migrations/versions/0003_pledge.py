@@ -1,6 +1,6 @@
 """Recruiters may publish their pledge record: `public_pledge` and a unique `slug`.
 
-Revision ID: 0005_pledge
+Revision ID: 0003_pledge
 Revises: 0002_loop
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_pledge"
+revision: str = "0003_pledge"
 down_revision: str | None = "0002_loop"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
