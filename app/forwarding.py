@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import callbacks, miss_pg, voicemails
+from app import callbacks, miss_pg, returns, voicemails
 from app.calls import (
     DIAL_LEG,
     INBOUND,
@@ -21,17 +21,9 @@ from app.calls import (
     has_unanswered_leg,
     log_status,
 )
-from app.models import CloseReason, Recruiter
+from app.models import Recruiter
 from app.nudges import NudgePolicy
-from app.obligations import (
-    TWILIO,
-    CallFacts,
-    claim_call,
-    close,
-    connected_at,
-    open_for,
-    record_miss,
-)
+from app.obligations import CallFacts, claim_call, connected_at
 from app.phones import caller_number
 from app.recruiters import active_by_line, active_by_mobile
 from app.softphone import identity_of
@@ -75,7 +67,9 @@ async def on_dial_result(
     if caller is not None:
         # The Dial action comes when the conversation ends; the call was returned when it began.
         taken = replace(call, at=connected_at(call.at, talked_seconds))
-        await _close_answered(session, call=taken, recruiter_id=recruiter_id, caller=caller)
+        await returns.close_answered(
+            session, call=taken, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
     return Outcome.ANSWERED
 
 
@@ -88,6 +82,7 @@ async def _miss(
     policy: NudgePolicy,
 ) -> Outcome:
     engine = session.bind
+    result = None
     if (
         isinstance(engine, AsyncEngine)
         and engine.dialect.name == "postgresql"
@@ -97,27 +92,11 @@ async def _miss(
         result = await miss_pg.count_miss(
             engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
-    else:
-        result = await record_miss(
+    if result is None:  # not on PostgreSQL's one statement, or a late miss (app.returns)
+        result = await returns.record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
     return Outcome.MISSED if result.counted else Outcome.REPEATED
-
-
-async def _close_answered(
-    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str
-) -> None:
-    obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
-    if obligation is None:
-        return
-    await close(
-        session,
-        obligation=obligation,
-        reason=CloseReason.ANSWERED,
-        actor=TWILIO,
-        at=call.at,
-        detail={"call_sid": call.call_sid},
-    )
 
 
 async def on_status(

@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.calls import DIAL_LEG, INBOUND, UNANSWERED, StatusReport, log_status
 from app.models import Call, Voicemail
 from app.nudges import NudgePolicy
-from app.obligations import CallFacts, record_miss
+from app.obligations import CallFacts
 from app.phones import caller_number
+from app.returns import record_miss
 from app.twilio.history import PastCall, PastRecording, PastTranscript
 from app.voicemails import (
     RECORDED,

@@ -17,7 +17,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import IntegrityError
 
-from app import callbacks, clicktocall, forwarding, softphone, voicemails
+from app import callbacks, clicktocall, event_time, forwarding, softphone, voicemails
 from app.calls import INBOUND, StatusReport
 from app.db import is_foreign_key_violation
 from app.deps import RuntimeDep, SessionDep
@@ -103,7 +103,7 @@ async def recording(params: TwilioParamsDep, session: SessionDep, runtime: Runti
         url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
         error_code=params.get("ErrorCode") or None,
-        at=runtime.clock.now(),
+        at=_event_time(params, event_time.RECORDING_TIME, runtime.clock.now()),
     )
     outcome = await voicemails.on_recording(
         session, report=report, region=runtime.settings.default_region, policy=runtime.policy
@@ -133,7 +133,7 @@ async def transcription(
 async def status(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     params.require("CallStatus")
     report = StatusReport(
-        call=_call(params, runtime.clock.now()),
+        call=_call(params, _event_time(params, event_time.STATUS_TIME, runtime.clock.now())),
         sequence_number=params.integer("SequenceNumber"),
         duration_seconds=params.integer("CallDuration"),
     )
@@ -234,6 +234,11 @@ def _call(params: TwilioParams, at: datetime) -> CallFacts:
         parent_call_sid=params.get("ParentCallSid", "")[:SID_MAX] or None,
         caller_name=params.get("CallerName", "")[:_NAME_MAX] or None,
     )
+
+
+def _event_time(params: TwilioParams, name: str, arrival: datetime) -> datetime:
+    """Twilio's time of the event (`name`), near arrival; arrival when it sends none."""
+    return event_time.reported_at(params.get(name), arrival=arrival)
 
 
 def _query_id(request: Request, name: str, maximum: int = _ID_MAX) -> int:

@@ -25,9 +25,9 @@ from app.obligations import (
     EventKind,
     add_event,
     open_for_withheld_voicemail,
-    record_miss,
 )
 from app.phones import caller_number
+from app.returns import record_miss
 
 log = logging.getLogger(__name__)
 RECORDED = "completed"

@@ -1,0 +1,408 @@
+"""Returned calls in event-time order: the final state does not depend on arrival order.
+
+A recruiter's call with someone (a callback that connected or went unanswered, or a
+caller's call they took) is noted on its call-log row: whom (`party`) and when
+(`party_at`, Twilio's time). Then, whatever order the reports arrive in:
+
+- a miss whose time is before a return that settled nothing opens its obligation and
+  closes it at once, at the return's time, with reason `callback` or `answered`, no
+  nudge and no caller text-back (`MissResult.returned`); both timeline lines say `late`;
+- a return that closes an obligation splits off the misses after it into a new open one;
+- an unanswered callback counts on the obligation that was open at its time.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.calls import INBOUND
+from app.db import values_for
+from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
+from app.miss_sql import miss_statements
+from app.models import (
+    Call,
+    CloseReason,
+    Obligation,
+    ObligationEvent,
+    ObligationStatus,
+    Voicemail,
+)
+from app.nudges import NudgePolicy
+from app.obligations import (
+    TWILIO,
+    CallFacts,
+    EventKind,
+    MissResult,
+    add_event,
+    claim_call,
+    close,
+    locked,
+    open_for,
+    record_attempt,
+    recruiter_actor,
+)
+from app.obligations import record_miss as record_miss_in_arrival_order
+
+RETURNED = "completed"
+
+
+@dataclass(frozen=True)
+class PartyCall:
+    """A recruiter's call with a party that settled no obligation (yet)."""
+
+    call_id: int
+    call_sid: str
+    at: datetime
+    reason: CloseReason | None  # None: an unanswered callback (an attempt)
+    status: str
+
+
+async def note_party(session: AsyncSession, *, call_id: int, party: str, at: datetime) -> None:
+    """Note on the call's row whom the recruiter reached (or tried to) and when; the earliest
+    report's time wins, so repeats in any order agree."""
+    earliest = case((Call.party_at.is_(None), at), (Call.party_at > at, at), else_=Call.party_at)
+    await session.execute(
+        update(Call).where(Call.id == call_id).values(party=party, party_at=earliest)
+    )
+
+
+async def record_miss(
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> MissResult:
+    """Count a missed call as if its reports had come in event-time order."""
+    later = await _unsettled_after(session, recruiter_id, caller, call.at)
+    if not later:
+        return await record_miss_in_arrival_order(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
+    returned = next((party_call for party_call in later if party_call.reason), None)
+    if returned is not None and not await _closed_between(
+        session, recruiter_id, caller, call.at, returned.at
+    ):
+        result = await _open_returned(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, by=returned
+        )
+    else:
+        result = await record_miss_in_arrival_order(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
+    if result.counted and result.obligation_id is not None:
+        attempts = [party_call for party_call in later if party_call.reason is None]
+        await _adopt_attempts(session, result.obligation_id, attempts, policy)
+    return result
+
+
+async def close_answered(
+    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str, policy: NudgePolicy
+) -> None:
+    """The caller got through (at `call.at`): their open obligation closes, reason `answered`."""
+    claimed = await claim_call(session, call=replace(call, recruiter_id=recruiter_id))
+    await note_party(session, call_id=claimed.id, party=caller, at=call.at)
+    obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
+    if obligation is None:
+        return
+    detail = {"call_sid": call.call_sid}
+    reason = CloseReason.ANSWERED
+    await close(
+        session, obligation=obligation, reason=reason, actor=TWILIO, at=call.at, detail=detail
+    )
+    await _link(session, claimed.id, obligation.id, call.at)
+    await split_after(session, obligation=obligation, policy=policy)
+
+
+async def split_after(
+    session: AsyncSession, *, obligation: Obligation, policy: NudgePolicy
+) -> None:
+    """Misses counted on an obligation that a return has just closed, but made after that
+    return (their reports came first), move to a new open obligation."""
+    closed_at = obligation.closed_at
+    assert closed_at is not None
+    rows = (
+        await session.execute(
+            select(Call.id, Call.call_sid, Call.missed_at)
+            .where(Call.obligation_id == obligation.id, Call.missed_at > closed_at)
+            .order_by(Call.missed_at, Call.id)
+        )
+    ).all()
+    if not rows:
+        return
+    first, last = rows[0].missed_at, rows[-1].missed_at
+    split = _new_obligation(obligation, first=first, last=last, missed_calls=len(rows))
+    split.next_reminder_at = policy.first_due(first)
+    session.add(split)
+    obligation.missed_calls -= len(rows)
+    obligation.last_missed_at = await _last_kept_miss(session, obligation, closed_at)
+    await session.flush()
+    sids = [row.call_sid for row in rows]
+    await _move_calls(session, [row.id for row in rows], sids, split.id)
+    await _retell_misses(session, obligation, sids)
+    for count, row in enumerate(rows, start=1):
+        await add_event(
+            session,
+            obligation_id=split.id,
+            at=row.missed_at,
+            kind=EventKind.OPENED if count == 1 else EventKind.MISSED_CALL,
+            actor=TWILIO,
+            detail={"call_sid": row.call_sid, "missed_calls": count, "split_from": obligation.id},
+        )
+    OBLIGATIONS_OPENED.inc()
+
+
+async def _retell_misses(session: AsyncSession, obligation: Obligation, moved: list[str]) -> None:
+    """Take the moved misses' lines off the closed obligation's timeline; its earliest
+    remaining miss is the one that opened it."""
+    kinds = (EventKind.OPENED.value, EventKind.MISSED_CALL.value)
+    events = (
+        await session.scalars(
+            select(ObligationEvent)
+            .where(ObligationEvent.obligation_id == obligation.id, ObligationEvent.kind.in_(kinds))
+            .order_by(ObligationEvent.at, ObligationEvent.id)
+        )
+    ).all()
+    kept = [event for event in events if (event.detail or {}).get("call_sid") not in moved]
+    for event in events:
+        if event not in kept:
+            await session.delete(event)
+    if kept and kept[0].kind != EventKind.OPENED.value:
+        kept[0].kind = EventKind.OPENED.value
+        for event in kept[1:]:
+            event.kind = EventKind.MISSED_CALL.value
+    await session.flush()
+
+
+async def attempt_on_closed(
+    session: AsyncSession,
+    *,
+    call_id: int,
+    call_sid: str,
+    recruiter_id: int,
+    callee: str,
+    at: datetime,
+) -> bool:
+    """An unanswered callback reported after the obligation open at its time closed: it
+    counts there (on the timeline and in `callback_attempts`). False if none was open then."""
+    obligation_id = await session.scalar(
+        select(Obligation.id)
+        .where(
+            Obligation.recruiter_id == recruiter_id,
+            Obligation.caller == callee,
+            Obligation.status == ObligationStatus.CLOSED,
+            Obligation.opened_at <= at,
+            Obligation.closed_at > at,
+        )
+        .order_by(Obligation.opened_at)
+        .limit(1)
+    )
+    if obligation_id is None:
+        return False
+    attempt = PartyCall(call_id, call_sid, at, None, "")
+    await _count_attempt(session, await locked(session, obligation_id), attempt, None)
+    return True
+
+
+async def _unsettled_after(
+    session: AsyncSession, recruiter_id: int, caller: str | None, at: datetime
+) -> list[PartyCall]:
+    if caller is None:
+        return []
+    rows = (
+        await session.execute(
+            select(Call.id, Call.call_sid, Call.party_at, Call.direction, Call.status)
+            .where(
+                Call.recruiter_id == recruiter_id,
+                Call.party == caller,
+                Call.party_at >= at,
+                Call.obligation_id.is_(None),
+            )
+            .order_by(Call.party_at, Call.id)
+        )
+    ).all()
+    return [
+        PartyCall(r.id, r.call_sid, r.party_at, _reason(r.direction, r.status), r.status)
+        for r in rows
+    ]
+
+
+def _reason(direction: str, status: str) -> CloseReason | None:
+    if direction == INBOUND:
+        return CloseReason.ANSWERED
+    return CloseReason.CALLBACK if status == RETURNED else None
+
+
+async def _closed_between(
+    session: AsyncSession, recruiter_id: int, caller: str | None, start: datetime, end: datetime
+) -> bool:
+    """Whether an obligation of (recruiter, caller) closed between the miss and the return:
+    the miss belongs to that one (the arrival-order path joins it)."""
+    found = await session.scalar(
+        select(Obligation.id)
+        .where(
+            Obligation.recruiter_id == recruiter_id,
+            Obligation.caller == caller,
+            Obligation.status == ObligationStatus.CLOSED,
+            Obligation.closed_at >= start,
+            Obligation.closed_at <= end,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _open_returned(
+    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str | None, by: PartyCall
+) -> MissResult:
+    """Open the miss's obligation already closed by the return `by` (no nudge is due)."""
+    claimed = await claim_call(session, call=replace(call, recruiter_id=recruiter_id))
+    if claimed.missed_at is not None:
+        return MissResult(claimed.obligation_id, counted=False)
+    assert by.reason is not None
+    closed_at = max(by.at, call.at)
+    obligation = Obligation(
+        recruiter_id=recruiter_id,
+        caller=caller,
+        caller_name=call.caller_name,
+        status=ObligationStatus.CLOSED,
+        opened_at=call.at,
+        last_missed_at=call.at,
+        missed_calls=1,
+        reminders_sent=0,
+        next_reminder_at=None,
+        callback_attempts=0,
+        closed_at=closed_at,
+        close_reason=by.reason,
+        seconds_to_close=int((closed_at - call.at).total_seconds()),
+        updated_at=closed_at,
+    )
+    return await _store_returned(session, obligation, call, claimed.id, by)
+
+
+async def _store_returned(
+    session: AsyncSession, obligation: Obligation, call: CallFacts, call_id: int, by: PartyCall
+) -> MissResult:
+    session.add(obligation)
+    await session.flush()
+    opened = {"call_sid": call.call_sid, "missed_calls": 1, "late": True}
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=call.at,
+        kind=EventKind.OPENED,
+        actor=TWILIO,
+        detail=opened,
+    )
+    assert by.reason is not None and obligation.closed_at is not None
+    actor = (
+        TWILIO if by.reason is CloseReason.ANSWERED else recruiter_actor(obligation.recruiter_id)
+    )
+    closed = {"reason": by.reason.value, "call_sid": by.call_sid, "late": True}
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=obligation.closed_at,
+        kind=EventKind.CLOSED,
+        actor=actor,
+        detail=closed,
+    )
+    marked = {"call_id": call_id, "at": call.at, "obligation_id": obligation.id}
+    await session.execute(miss_statements(session).mark_missed, values_for(marked))
+    await _link(session, by.call_id, obligation.id, obligation.closed_at)
+    OBLIGATIONS_OPENED.inc()
+    OBLIGATIONS_CLOSED.labels(reason=by.reason.value).inc()
+    return MissResult(obligation.id, counted=True, opened=True, returned=True)
+
+
+async def _adopt_attempts(
+    session: AsyncSession, obligation_id: int, attempts: Sequence[PartyCall], policy: NudgePolicy
+) -> None:
+    """Unanswered callbacks reported before this miss, made while its obligation was open."""
+    if not attempts:
+        return
+    obligation = await locked(session, obligation_id)
+    for attempt in attempts:
+        ended = obligation.closed_at
+        if obligation.opened_at <= attempt.at and (ended is None or attempt.at < ended):
+            await _count_attempt(session, obligation, attempt, policy)
+
+
+async def _count_attempt(
+    session: AsyncSession, obligation: Obligation, attempt: PartyCall, policy: NudgePolicy | None
+) -> None:
+    actor = recruiter_actor(obligation.recruiter_id)
+    await _link(session, attempt.call_id, obligation.id, attempt.at)
+    if obligation.status is ObligationStatus.OPEN and policy is not None:
+        await record_attempt(
+            session,
+            obligation=obligation,
+            at=attempt.at,
+            outcome=attempt.status or "no-answer",
+            call_sid=attempt.call_sid,
+            actor=actor,
+            policy=policy,
+        )
+        return
+    obligation.callback_attempts += 1
+    detail = {"call_sid": attempt.call_sid, "outcome": attempt.status or "no-answer", "late": True}
+    await add_event(
+        session,
+        obligation_id=obligation.id,
+        at=attempt.at,
+        kind=EventKind.CALLBACK_ATTEMPT,
+        actor=actor,
+        detail=detail,
+    )
+
+
+async def _link(session: AsyncSession, call_id: int, obligation_id: int, at: datetime) -> None:
+    await session.execute(
+        update(Call).where(Call.id == call_id).values(obligation_id=obligation_id, updated_at=at)
+    )
+
+
+def _new_obligation(
+    source: Obligation, *, first: datetime, last: datetime, missed_calls: int
+) -> Obligation:
+    return Obligation(
+        recruiter_id=source.recruiter_id,
+        caller=source.caller,
+        caller_name=source.caller_name,
+        status=ObligationStatus.OPEN,
+        opened_at=first,
+        last_missed_at=last,
+        missed_calls=missed_calls,
+        reminders_sent=0,
+        callback_attempts=0,
+        updated_at=last,
+    )
+
+
+async def _last_kept_miss(
+    session: AsyncSession, obligation: Obligation, before: datetime
+) -> datetime:
+    kept = await session.scalar(
+        select(Call.missed_at)
+        .where(Call.obligation_id == obligation.id, Call.missed_at <= before)
+        .order_by(Call.missed_at.desc())
+        .limit(1)
+    )
+    return kept or obligation.opened_at
+
+
+async def _move_calls(
+    session: AsyncSession, call_ids: list[int], call_sids: list[str], obligation_id: int
+) -> None:
+    await session.execute(
+        update(Call).where(Call.id.in_(call_ids)).values(obligation_id=obligation_id)
+    )
+    await session.execute(
+        update(Voicemail)
+        .where(Voicemail.call_sid.in_(call_sids), Voicemail.obligation_id.is_not(None))
+        .values(obligation_id=obligation_id)
+    )
