@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import returns
+from app import returns, returns_late
 from app.calls import DIAL_LEG, TERMINAL, UNANSWERED
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 from app.nudges import NudgePolicy
@@ -78,6 +78,10 @@ async def settle(
             at=at,
         ):
             return Settled.ATTEMPT
+        if leg.status not in UNANSWERED and await returns_late.settle_late_return(
+            session, call_id=claimed.id, recruiter_id=recruiter.id, party=callee, policy=policy
+        ):
+            return Settled.CLOSED
         return Settled.NOT_OWED
     await session.execute(
         update(Call)

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app import callbacks, miss_pg, returns, voicemails
+from app import callbacks, miss_pg, returns, returns_late, voicemails
 from app.calls import (
     DIAL_LEG,
     INBOUND,
@@ -67,7 +67,7 @@ async def on_dial_result(
     if caller is not None:
         # The Dial action comes when the conversation ends; the call was returned when it began.
         taken = replace(call, at=connected_at(call.at, talked_seconds))
-        await returns.close_answered(
+        await returns_late.close_answered(
             session, call=taken, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
     return Outcome.ANSWERED

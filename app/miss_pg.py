@@ -68,7 +68,11 @@ WITH existing AS (
 ), joined AS (
     UPDATE obligations AS o
     SET missed_calls = o.missed_calls + 1,
-        last_missed_at = GREATEST(o.last_missed_at, %(at)s), updated_at = %(at)s
+        last_missed_at = GREATEST(o.last_missed_at, %(at)s), updated_at = %(at)s,
+        -- the obligation was open since the earliest of its misses (app.returns does the same)
+        opened_at = LEAST(o.opened_at, %(at)s),
+        seconds_to_close = CAST(EXTRACT(EPOCH FROM o.closed_at - LEAST(o.opened_at, %(at)s))
+            AS integer)
     WHERE o.id = (SELECT id FROM closed_later) AND EXISTS (SELECT 1 FROM eligible)
     RETURNING o.id, o.missed_calls
 ), target AS (

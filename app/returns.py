@@ -38,9 +38,7 @@ from app.obligations import (
     MissResult,
     add_event,
     claim_call,
-    close,
     locked,
-    open_for,
     record_attempt,
     recruiter_actor,
 )
@@ -80,9 +78,7 @@ async def record_miss(
     """Count a missed call as if its reports had come in event-time order."""
     later = await _unsettled_after(session, recruiter_id, caller, call.at)
     if not later:
-        return await record_miss_in_arrival_order(
-            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-        )
+        return await _counted(session, call, recruiter_id, caller, policy)
     returned = next((party_call for party_call in later if party_call.reason), None)
     if returned is not None and not await _closed_between(
         session, recruiter_id, caller, call.at, returned.at
@@ -91,31 +87,11 @@ async def record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, by=returned
         )
     else:
-        result = await record_miss_in_arrival_order(
-            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-        )
+        result = await _counted(session, call, recruiter_id, caller, policy)
     if result.counted and result.obligation_id is not None:
         attempts = [party_call for party_call in later if party_call.reason is None]
         await _adopt_attempts(session, result.obligation_id, attempts, policy)
     return result
-
-
-async def close_answered(
-    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str, policy: NudgePolicy
-) -> None:
-    """The caller got through (at `call.at`): their open obligation closes, reason `answered`."""
-    claimed = await claim_call(session, call=replace(call, recruiter_id=recruiter_id))
-    await note_party(session, call_id=claimed.id, party=caller, at=call.at)
-    obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
-    if obligation is None:
-        return
-    detail = {"call_sid": call.call_sid}
-    reason = CloseReason.ANSWERED
-    await close(
-        session, obligation=obligation, reason=reason, actor=TWILIO, at=call.at, detail=detail
-    )
-    await _link(session, claimed.id, obligation.id, call.at)
-    await split_after(session, obligation=obligation, policy=policy)
 
 
 async def split_after(
@@ -206,6 +182,48 @@ async def attempt_on_closed(
     attempt = PartyCall(call_id, call_sid, at, None, "")
     await _count_attempt(session, await locked(session, obligation_id), attempt, None)
     return True
+
+
+async def _counted(
+    session: AsyncSession,
+    call: CallFacts,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> MissResult:
+    """The miss counted as it arrives: opened, merged, or joined to a later-closed one."""
+    result = await record_miss_in_arrival_order(
+        session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+    )
+    if result.counted and not result.opened and result.obligation_id is not None:
+        await _opened_since(session, result.obligation_id, call.at)
+    return result
+
+
+async def _opened_since(session: AsyncSession, obligation_id: int, at: datetime) -> None:
+    """A closed obligation that took a late miss was open since that miss."""
+    obligation = await session.get(Obligation, obligation_id, populate_existing=True)
+    if obligation is None or obligation.closed_at is None or obligation.opened_at <= at:
+        return
+    obligation.opened_at = at
+    obligation.seconds_to_close = int((obligation.closed_at - at).total_seconds())
+    await session.flush()
+
+
+async def party_call(session: AsyncSession, call_id: int) -> PartyCall | None:
+    """The call's row as a recruiter's call with a party (None if it is not one)."""
+    row = (
+        await session.execute(
+            select(Call.id, Call.call_sid, Call.party_at, Call.direction, Call.status).where(
+                Call.id == call_id, Call.party.is_not(None)
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return PartyCall(
+        row.id, row.call_sid, row.party_at, _reason(row.direction, row.status), row.status
+    )
 
 
 async def _unsettled_after(
