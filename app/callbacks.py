@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import returns, returns_late
+from app import returns, returns_late, returns_split
 from app.calls import DIAL_LEG, TERMINAL, UNANSWERED
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 from app.nudges import NudgePolicy
@@ -118,7 +118,7 @@ async def _close_or_attempt(
     # Reported when the call ends; the obligation was kept when the call connected.
     at = connected_at(leg.at, talked_seconds)
     await close(session, obligation=obligation, reason=reason, actor=actor, at=at, detail=detail)
-    await returns.split_after(session, obligation=obligation, policy=policy)
+    await returns_split.split_after(session, obligation=obligation, policy=policy)
     return Settled.CLOSED
 
 

@@ -7,7 +7,8 @@ caller's call they took) is noted on its call-log row: whom (`party`) and when
 - a miss whose time is before a return that settled nothing opens its obligation and
   closes it at once, at the return's time, with reason `callback` or `answered`, no
   nudge and no caller text-back (`MissResult.returned`); both timeline lines say `late`;
-- a return that closes an obligation splits off the misses after it into a new open one;
+- a return that closes an obligation splits off the misses after it (app.returns_split),
+  and a return reported after a later one closes what was open at its time (app.returns_late);
 - an unanswered callback counts on the obligation that was open at its time.
 """
 
@@ -26,9 +27,7 @@ from app.models import (
     Call,
     CloseReason,
     Obligation,
-    ObligationEvent,
     ObligationStatus,
-    Voicemail,
 )
 from app.nudges import NudgePolicy
 from app.obligations import (
@@ -92,66 +91,6 @@ async def record_miss(
         attempts = [party_call for party_call in later if party_call.reason is None]
         await _adopt_attempts(session, result.obligation_id, attempts, policy)
     return result
-
-
-async def split_after(
-    session: AsyncSession, *, obligation: Obligation, policy: NudgePolicy
-) -> None:
-    """Misses counted on an obligation that a return has just closed, but made after that
-    return (their reports came first), move to a new open obligation."""
-    closed_at = obligation.closed_at
-    assert closed_at is not None
-    rows = (
-        await session.execute(
-            select(Call.id, Call.call_sid, Call.missed_at)
-            .where(Call.obligation_id == obligation.id, Call.missed_at > closed_at)
-            .order_by(Call.missed_at, Call.id)
-        )
-    ).all()
-    if not rows:
-        return
-    first, last = rows[0].missed_at, rows[-1].missed_at
-    split = _new_obligation(obligation, first=first, last=last, missed_calls=len(rows))
-    split.next_reminder_at = policy.first_due(first)
-    session.add(split)
-    obligation.missed_calls -= len(rows)
-    obligation.last_missed_at = await _last_kept_miss(session, obligation, closed_at)
-    await session.flush()
-    sids = [row.call_sid for row in rows]
-    await _move_calls(session, [row.id for row in rows], sids, split.id)
-    await _retell_misses(session, obligation, sids)
-    for count, row in enumerate(rows, start=1):
-        await add_event(
-            session,
-            obligation_id=split.id,
-            at=row.missed_at,
-            kind=EventKind.OPENED if count == 1 else EventKind.MISSED_CALL,
-            actor=TWILIO,
-            detail={"call_sid": row.call_sid, "missed_calls": count, "split_from": obligation.id},
-        )
-    OBLIGATIONS_OPENED.inc()
-
-
-async def _retell_misses(session: AsyncSession, obligation: Obligation, moved: list[str]) -> None:
-    """Take the moved misses' lines off the closed obligation's timeline; its earliest
-    remaining miss is the one that opened it."""
-    kinds = (EventKind.OPENED.value, EventKind.MISSED_CALL.value)
-    events = (
-        await session.scalars(
-            select(ObligationEvent)
-            .where(ObligationEvent.obligation_id == obligation.id, ObligationEvent.kind.in_(kinds))
-            .order_by(ObligationEvent.at, ObligationEvent.id)
-        )
-    ).all()
-    kept = [event for event in events if (event.detail or {}).get("call_sid") not in moved]
-    for event in events:
-        if event not in kept:
-            await session.delete(event)
-    if kept and kept[0].kind != EventKind.OPENED.value:
-        kept[0].kind = EventKind.OPENED.value
-        for event in kept[1:]:
-            event.kind = EventKind.MISSED_CALL.value
-    await session.flush()
 
 
 async def attempt_on_closed(
@@ -381,46 +320,4 @@ async def _count_attempt(
 async def _link(session: AsyncSession, call_id: int, obligation_id: int, at: datetime) -> None:
     await session.execute(
         update(Call).where(Call.id == call_id).values(obligation_id=obligation_id, updated_at=at)
-    )
-
-
-def _new_obligation(
-    source: Obligation, *, first: datetime, last: datetime, missed_calls: int
-) -> Obligation:
-    return Obligation(
-        recruiter_id=source.recruiter_id,
-        caller=source.caller,
-        caller_name=source.caller_name,
-        status=ObligationStatus.OPEN,
-        opened_at=first,
-        last_missed_at=last,
-        missed_calls=missed_calls,
-        reminders_sent=0,
-        callback_attempts=0,
-        updated_at=last,
-    )
-
-
-async def _last_kept_miss(
-    session: AsyncSession, obligation: Obligation, before: datetime
-) -> datetime:
-    kept = await session.scalar(
-        select(Call.missed_at)
-        .where(Call.obligation_id == obligation.id, Call.missed_at <= before)
-        .order_by(Call.missed_at.desc())
-        .limit(1)
-    )
-    return kept or obligation.opened_at
-
-
-async def _move_calls(
-    session: AsyncSession, call_ids: list[int], call_sids: list[str], obligation_id: int
-) -> None:
-    await session.execute(
-        update(Call).where(Call.id.in_(call_ids)).values(obligation_id=obligation_id)
-    )
-    await session.execute(
-        update(Voicemail)
-        .where(Voicemail.call_sid.in_(call_sids), Voicemail.obligation_id.is_not(None))
-        .values(obligation_id=obligation_id)
     )

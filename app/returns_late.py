@@ -22,7 +22,8 @@ from app.obligations import (
     open_for,
     recruiter_actor,
 )
-from app.returns import PartyCall, note_party, party_call, split_after
+from app.returns import PartyCall, note_party, party_call
+from app.returns_split import split_after
 
 _RETURNS = (CloseReason.CALLBACK, CloseReason.ANSWERED)
 
