@@ -58,6 +58,21 @@ def answered(sid: str, *, line: str, recruiter_id: int, connected: datetime) -> 
     return Report(f"answered {sid}", path, params, ended, can_be_late=False)
 
 
+def dialled_miss(sid: str, *, line: str, recruiter_id: int, at: datetime) -> Report:
+    """The caller rang again and the recruiter did not pick up: the Dial action, at once."""
+    params = {
+        "CallSid": sid,
+        "From": CALLER,
+        "To": line,
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+        "DialCallStatus": "no-answer",
+        "DialBridged": "false",
+    }
+    path = f"{twiml.DIAL_RESULT}?recruiter={recruiter_id}"
+    return Report(f"dialled miss {sid}", path, params, at, can_be_late=False)
+
+
 def _status(
     sid: str, from_: str, to: str, direction: str, status: str, at: datetime
 ) -> dict[str, Any]:

@@ -22,21 +22,25 @@ REPEAT_AT = [30 * SECOND, 90 * SECOND, 300 * SECOND]
 delays = st.integers(0, 600).map(lambda s: s * SECOND)
 
 
-def scenario(db: TestDatabase, repeat_at: timedelta, repeat_answered: bool) -> list[Report]:
+def scenario(db: TestDatabase, repeat_at: timedelta, repeat: str) -> list[Report]:
     """A fresh recruiter and the reports of: a miss, an unanswered attempt, a callback that
-    connected, and a repeat call (missed, or taken by the recruiter)."""
+    connected, and a repeat call (missed, told by its status or its Dial action, or taken)."""
     recruiter = make_recruiter(db)
-    line = recruiter.line
-    repeat = (
-        reports.answered("CArepeat", line=line, recruiter_id=recruiter.id, connected=T0 + repeat_at)
-        if repeat_answered
-        else reports.miss("CArepeat", line=line, at=T0 + repeat_at)
-    )
+    line, at = recruiter.line, T0 + repeat_at
+    again = {
+        "missed": lambda: reports.miss("CArepeat", line=line, at=at),
+        "dialled": lambda: reports.dialled_miss(
+            "CArepeat", line=line, recruiter_id=recruiter.id, at=at
+        ),
+        "answered": lambda: reports.answered(
+            "CArepeat", line=line, recruiter_id=recruiter.id, connected=at
+        ),
+    }[repeat]()
     return [
         reports.miss("CAmiss", line=line, at=T0),
         reports.attempt("CAattempt", line=line, at=T0 + 60 * SECOND),
         reports.callback("CAcallback", line=line, connected=T0 + 120 * SECOND),
-        repeat,
+        again,
     ]
 
 
@@ -48,7 +52,7 @@ def scenario(db: TestDatabase, repeat_at: timedelta, repeat_answered: bool) -> l
 )
 @given(
     repeat_at=st.sampled_from(REPEAT_AT),
-    repeat_answered=st.booleans(),
+    repeat=st.sampled_from(["missed", "dialled", "answered"]),
     plan=st.lists(st.tuples(delays, st.lists(delays, max_size=2)), min_size=4, max_size=4),
     order=st.randoms(use_true_random=False),
 )
@@ -58,17 +62,17 @@ async def test_the_final_state_does_not_depend_on_arrival_order_or_repeats(
     clock: ManualClock,
     database: TestDatabase,
     repeat_at: timedelta,
-    repeat_answered: bool,
+    repeat: str,
     plan: list[tuple[timedelta, list[timedelta]]],
     order: object,
 ) -> None:
     database.wipe()
-    in_order = scenario(database, repeat_at, repeat_answered)
+    in_order = scenario(database, repeat_at, repeat)
     await deliver(client, signer, clock, sorted((r.sent_at, r) for r in in_order))
     expected = state(database)
 
     database.wipe()
-    shuffled = scenario(database, repeat_at, repeat_answered)
+    shuffled = scenario(database, repeat_at, repeat)
     arrivals = []
     for report, (delay, repeats) in zip(shuffled, plan, strict=True):
         for extra in [delay, *repeats]:
