@@ -219,11 +219,22 @@ class Call(Base):
     obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), index=True)
     # Set once, by whichever callback first reports this call as missed.
     missed_at: Mapped[datetime | None]
+    # A recruiter's call with someone (`party`, E.164): a callback that connected or went
+    # unanswered, or a caller's call they took; `party_at` is when it connected or ended.
+    party: Mapped[str | None] = mapped_column(String(20))
+    party_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_calls_started", "started_at", "id"),
         Index("ix_calls_recruiter_started", "recruiter_id", "started_at", "id"),
         Index("ix_calls_missed", "missed_at", **_where("missed_at IS NOT NULL")),
+        Index(
+            "ix_calls_recruiter_party",
+            "recruiter_id",
+            "party",
+            "party_at",
+            **_where("party IS NOT NULL"),
+        ),
     )
 
 

@@ -23,10 +23,18 @@ _CALL_SID_KEY = "uq_calls_call_sid"
 COUNT_MISS = """
 WITH existing AS (
     SELECT id, missed_at, obligation_id FROM calls WHERE call_sid = %(call_sid)s FOR UPDATE
+), late AS (
+    -- the recruiter reached (or tried) this caller after the miss: app.obligations.returns decides
+    SELECT 1 AS one FROM calls
+    WHERE recruiter_id = %(recruiter_id)s AND party = %(caller)s AND party IS NOT NULL
+      AND party_at >= %(at)s AND obligation_id IS NULL
+    LIMIT 1
 ), fresh AS (
-    SELECT 1 AS one WHERE NOT EXISTS (SELECT 1 FROM existing)
+    SELECT 1 AS one WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT EXISTS (SELECT 1 FROM late)
+), eligible_row AS (
+    SELECT id FROM existing WHERE missed_at IS NULL AND NOT EXISTS (SELECT 1 FROM late)
 ), eligible AS (
-    SELECT 1 AS one FROM existing WHERE missed_at IS NULL
+    SELECT 1 AS one FROM eligible_row
     UNION ALL
     SELECT one FROM fresh
 ), closed_later AS (
@@ -57,18 +65,22 @@ WITH existing AS (
         caller_name = COALESCE(EXCLUDED.caller_name, o.caller_name),
         updated_at = EXCLUDED.updated_at
     RETURNING o.id, o.missed_calls
-), late AS (
+), joined AS (
     UPDATE obligations AS o
     SET missed_calls = o.missed_calls + 1,
-        last_missed_at = GREATEST(o.last_missed_at, %(at)s), updated_at = %(at)s
+        last_missed_at = GREATEST(o.last_missed_at, %(at)s), updated_at = %(at)s,
+        -- the obligation was open since the earliest of its misses (obligations.returns too)
+        opened_at = LEAST(o.opened_at, %(at)s),
+        seconds_to_close = CAST(EXTRACT(EPOCH FROM o.closed_at - LEAST(o.opened_at, %(at)s))
+            AS integer)
     WHERE o.id = (SELECT id FROM closed_later) AND EXISTS (SELECT 1 FROM eligible)
     RETURNING o.id, o.missed_calls
 ), target AS (
-    SELECT id, missed_calls FROM merged UNION ALL SELECT id, missed_calls FROM late
+    SELECT id, missed_calls FROM merged UNION ALL SELECT id, missed_calls FROM joined
 ), marked AS (
     UPDATE calls SET missed_at = %(at)s, updated_at = %(at)s,
         obligation_id = COALESCE((SELECT id FROM target), calls.obligation_id)
-    WHERE calls.id = (SELECT id FROM existing WHERE missed_at IS NULL)
+    WHERE calls.id = (SELECT id FROM eligible_row)
 ), inserted AS (
     INSERT INTO calls (call_sid, parent_call_sid, direction, from_number, to_number,
         caller_name, status, started_at, updated_at, recruiter_id, missed_at, obligation_id)
@@ -82,7 +94,7 @@ WITH existing AS (
         'twilio', json_build_object('call_sid', %(call_sid)s::text, 'missed_calls', missed_calls)
     FROM target
 )
-SELECT EXISTS (SELECT 1 FROM eligible) AS counted,
+SELECT EXISTS (SELECT 1 FROM late) AS late, EXISTS (SELECT 1 FROM eligible) AS counted,
        COALESCE((SELECT id FROM target), (SELECT obligation_id FROM existing)) AS obligation_id,
        (SELECT missed_calls FROM target) AS missed_calls
 """
@@ -95,8 +107,9 @@ async def count_miss(
     recruiter_id: int,
     caller: str | None,
     policy: NudgePolicy,
-) -> MissResult:
-    """`obligations.record_miss` as one atomic statement of its own (PostgreSQL only)."""
+) -> MissResult | None:
+    """`obligations.record_miss` as one atomic statement of its own (PostgreSQL only); None,
+    with nothing written, for a miss made before a call with its caller already reported."""
     values = call.row_values() | {
         "recruiter_id": recruiter_id,
         "caller": caller,
@@ -110,10 +123,12 @@ async def count_miss(
         return await _run(engine, values)  # the twin committed: now this finds it counted
 
 
-async def _run(engine: AsyncEngine, values: dict[str, Any]) -> MissResult:
+async def _run(engine: AsyncEngine, values: dict[str, Any]) -> MissResult | None:
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         row = (await autocommit.exec_driver_sql(COUNT_MISS, values)).one()
+    if row.late:
+        return None
     result = MissResult(row.obligation_id, counted=row.counted, opened=row.missed_calls == 1)
     if result.opened:
         OBLIGATIONS_OPENED.inc()

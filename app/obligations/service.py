@@ -71,6 +71,9 @@ class MissResult:
     obligation_id: int | None
     counted: bool  # False when this CallSid had already been counted
     opened: bool = False  # True when this miss opened a new obligation
+    # True when the caller had been called back (or got through) after this miss: its
+    # obligation opened closed (app.obligations.returns), so no nudge and no text-back is due.
+    returned: bool = False
 
 
 async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Call, Voicemail
-from app.obligations.service import CallFacts, record_miss
+from app.obligations.returns import record_miss
+from app.obligations.service import CallFacts
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
 from app.twilio.history import PastCall, PastRecording, PastTranscript

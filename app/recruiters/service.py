@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -280,8 +280,10 @@ async def _refuse_crossed_numbers(
     an SMS from that mobile would be read as commands, and calls to that line would ring
     two people.
 
-    (No index can hold this across two columns; a look-up is enough for ops changes.)
+    (No index can hold this across two columns: every write of a recruiter's numbers
+    takes one lock first, so two of them never check at once.)
     """
+    await _serialise_number_writes(session)
     others: list[ColumnElement[bool]] = [Recruiter.active.is_(True)]
     if recruiter.id is not None:
         others.append(Recruiter.id != recruiter.id)
@@ -297,3 +299,16 @@ async def _refuse_crossed_numbers(
             raise Conflict(
                 f"{field} {number} is the {their} of active recruiter {holder.id} ({holder.name})"
             )
+
+
+# Any 64-bit key of this service's own (the start-up migration lock uses another).
+_NUMBER_WRITES_LOCK = 0x63706C6E756D  # "cplnum"
+
+
+async def _serialise_number_writes(session: AsyncSession) -> None:
+    """On PostgreSQL, wait for the transaction lock every write of numbers takes (held until
+    commit). SQLite's writers are serialised already: they BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBER_WRITES_LOCK}
+        )

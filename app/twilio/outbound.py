@@ -147,10 +147,32 @@ class ConsoleTransport:
         return []  # nothing printed can be looked up; printing twice harms nobody
 
 
+class ConsoleSmsTransport:
+    """SMS_BACKEND=console with real credentials: SMS are printed, but a click-to-call is a
+    real call between two phones (printing it would leave a recruiter waiting), so it is
+    placed through Twilio."""
+
+    def __init__(self, calls: Transport) -> None:
+        self._console = ConsoleTransport()
+        self._calls = calls
+
+    def send(self, item: Outgoing) -> str | None:
+        return self._for(item).send(item)
+
+    def find(self, item: Outgoing) -> list[str]:
+        return self._for(item).find(item)
+
+    def _for(self, item: Outgoing) -> Transport:
+        return self._console if item.kind is OutboxKind.SMS else self._calls
+
+
 def transport_for(settings: Settings) -> Transport:
-    """Twilio when the settings send through it, else the console."""
+    """Twilio when the settings send through it; SMS on the console but calls through Twilio
+    when only SMS_BACKEND=console says otherwise; else (demo mode) the console."""
     if settings.sends_through_twilio:
         return TwilioTransport(settings)
+    if settings.twilio_account_sid is not None and settings.twilio_auth_token is not None:
+        return ConsoleSmsTransport(TwilioTransport(settings))
     return ConsoleTransport()
 
 

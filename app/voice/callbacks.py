@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
+from app.obligations import returns, returns_late, returns_split
 from app.obligations.service import CallFacts, claim_call, close, connected_at, record_attempt
 from app.obligations.timeline import recruiter_actor
 from app.phones import caller_number
@@ -56,10 +57,25 @@ async def settle(
     if callee is None or callee == recruiter.mobile:
         return Settled.NOT_OWED  # click-to-call's first leg rings the recruiter's own mobile
     claimed = await claim_call(session, call=replace(leg, recruiter_id=recruiter.id))
+    at = leg.at if leg.status in UNANSWERED else connected_at(leg.at, talked_seconds)
+    await returns.note_party(session, call_id=claimed.id, party=callee, at=at)
     if claimed.obligation_id is not None:
         return Settled.REPEATED
     obligation = await _returned_by(session, call_id=claimed.id, recruiter=recruiter, callee=callee)
     if obligation is None:
+        if leg.status in UNANSWERED and await returns.attempt_on_closed(
+            session,
+            call_id=claimed.id,
+            call_sid=leg.call_sid,
+            recruiter_id=recruiter.id,
+            callee=callee,
+            at=at,
+        ):
+            return Settled.ATTEMPT
+        if leg.status not in UNANSWERED and await returns_late.settle_late_return(
+            session, call_id=claimed.id, recruiter_id=recruiter.id, party=callee, policy=policy
+        ):
+            return Settled.CLOSED
         return Settled.NOT_OWED
     await session.execute(
         update(Call)
@@ -96,6 +112,7 @@ async def _close_or_attempt(
     # Reported when the call ends; the obligation was kept when the call connected.
     at = connected_at(leg.at, talked_seconds)
     await close(session, obligation=obligation, reason=reason, actor=actor, at=at, detail=detail)
+    await returns_split.split_after(session, obligation=obligation, policy=policy)
     return Settled.CLOSED
 
 

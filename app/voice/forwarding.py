@@ -10,17 +10,9 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.models import CloseReason, Recruiter
-from app.obligations import miss_pg
-from app.obligations.service import (
-    CallFacts,
-    claim_call,
-    close,
-    connected_at,
-    open_for,
-    record_miss,
-)
-from app.obligations.timeline import TWILIO
+from app.models import Recruiter
+from app.obligations import miss_pg, returns, returns_late
+from app.obligations.service import CallFacts, claim_call, connected_at
 from app.phones import caller_number
 from app.recruiters.service import active_by_line, active_by_mobile
 from app.reminders.policy import NudgePolicy
@@ -76,7 +68,9 @@ async def on_dial_result(
     if caller is not None:
         # The Dial action comes when the conversation ends; the call was returned when it began.
         taken = replace(call, at=connected_at(call.at, talked_seconds))
-        await _close_answered(session, call=taken, recruiter_id=recruiter_id, caller=caller)
+        await returns_late.close_answered(
+            session, call=taken, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
     return Outcome.ANSWERED
 
 
@@ -89,6 +83,7 @@ async def _miss(
     policy: NudgePolicy,
 ) -> Outcome:
     engine = session.bind
+    result = None
     if (
         isinstance(engine, AsyncEngine)
         and engine.dialect.name == "postgresql"
@@ -98,27 +93,13 @@ async def _miss(
         result = await miss_pg.count_miss(
             engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
-    else:
-        result = await record_miss(
+    if (
+        result is None
+    ):  # not on PostgreSQL's one statement, or a late miss (app.obligations.returns)
+        result = await returns.record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
     return Outcome.MISSED if result.counted else Outcome.REPEATED
-
-
-async def _close_answered(
-    session: AsyncSession, *, call: CallFacts, recruiter_id: int, caller: str
-) -> None:
-    obligation = await open_for(session, recruiter_id=recruiter_id, caller=caller)
-    if obligation is None:
-        return
-    await close(
-        session,
-        obligation=obligation,
-        reason=CloseReason.ANSWERED,
-        actor=TWILIO,
-        at=call.at,
-        detail={"call_sid": call.call_sid},
-    )
 
 
 async def on_status(

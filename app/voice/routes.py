@@ -26,7 +26,7 @@ from app.obligations.service import CallFacts
 from app.phones import mask
 from app.twilio import twiml
 from app.twilio.webhooks import SID_MAX, TwilioParams
-from app.voice import callbacks, forwarding, softphone, voicemails
+from app.voice import callbacks, event_time, forwarding, softphone, voicemails
 from app.voice import click_to_call as clicktocall
 from app.voice.call_log import INBOUND, StatusReport
 from app.voice.voicemails import RecordingReport, TranscriptReport
@@ -105,7 +105,7 @@ async def recording(params: TwilioParamsDep, session: SessionDep, runtime: Runti
         url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
         error_code=params.get("ErrorCode") or None,
-        at=runtime.clock.now(),
+        at=_event_time(params, event_time.RECORDING_TIME, runtime.clock.now()),
     )
     outcome = await voicemails.on_recording(
         session, report=report, region=runtime.settings.default_region, policy=runtime.policy
@@ -135,7 +135,7 @@ async def transcription(
 async def status(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     params.require("CallStatus")
     report = StatusReport(
-        call=_call(params, runtime.clock.now()),
+        call=_call(params, _event_time(params, event_time.STATUS_TIME, runtime.clock.now())),
         sequence_number=params.integer("SequenceNumber"),
         duration_seconds=params.integer("CallDuration"),
     )
@@ -236,6 +236,11 @@ def _call(params: TwilioParams, at: datetime) -> CallFacts:
         parent_call_sid=params.get("ParentCallSid", "")[:SID_MAX] or None,
         caller_name=params.get("CallerName", "")[:_NAME_MAX] or None,
     )
+
+
+def _event_time(params: TwilioParams, name: str, arrival: datetime) -> datetime:
+    """Twilio's time of the event (`name`), near arrival; arrival when it sends none."""
+    return event_time.reported_at(params.get(name), arrival=arrival)
 
 
 def _query_id(request: Request, name: str, maximum: int = _ID_MAX) -> int:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db import dialect_insert
 from app.models import Call, Voicemail
-from app.obligations.service import CallFacts, open_for_withheld_voicemail, record_miss
+from app.obligations.returns import record_miss
+from app.obligations.service import CallFacts, open_for_withheld_voicemail
 from app.obligations.timeline import TWILIO, EventKind, add_event
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
