@@ -20,6 +20,7 @@ from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.miss_sql import miss_statements
 from app.models import Call, CloseReason, Obligation, ObligationStatus
 from app.nudges import NudgePolicy
+from app.webhooks.events import emit_for_timeline
 
 TWILIO = "twilio"
 WORKER = "worker"
@@ -122,7 +123,7 @@ async def add_events(
     actor: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """The same line on each obligation's timeline, in one statement."""
+    """The same line on each obligation's timeline, in one statement (and its webhook event)."""
     if not obligation_ids:
         return
     await session.flush()
@@ -130,6 +131,9 @@ async def add_events(
     await session.execute(
         miss_statements(session).add_event,
         [values_for(line | {"obligation_id": obligation_id}) for obligation_id in obligation_ids],
+    )
+    await emit_for_timeline(
+        session, kind=kind.value, obligation_ids=obligation_ids, at=at, detail=detail
     )
 
 

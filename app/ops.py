@@ -5,8 +5,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
@@ -48,7 +49,22 @@ async def list_obligations(
     session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
 ) -> Page[ObligationView]:
     """A page of obligations, newest opened first."""
-    statement = select(Obligation)
+    page = await newest_first(
+        session,
+        filtered(select(Obligation), where),
+        kind="obligations",
+        at=Obligation.opened_at,
+        id=Obligation.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    voicemails = await _voicemails(session, [o.id for o in page.items])
+    views = [ObligationView(o, voicemails.get(o.id, [])) for o in page.items]
+    return Page(views, page.next_cursor)
+
+
+def filtered(statement: Select[Any], where: ObligationFilter) -> Select[Any]:
+    """`statement` narrowed to the obligations `where` names (listing and export)."""
     if where.status is not None:
         statement = statement.where(Obligation.status == where.status)
     if where.recruiter_id is not None:
@@ -59,18 +75,7 @@ async def list_obligations(
         statement = statement.where(Obligation.opened_at > where.opened_after)
     if where.opened_before is not None:
         statement = statement.where(Obligation.opened_at < where.opened_before)
-    page = await newest_first(
-        session,
-        statement,
-        kind="obligations",
-        at=Obligation.opened_at,
-        id=Obligation.id,
-        cursor=cursor,
-        limit=limit,
-    )
-    voicemails = await _voicemails(session, [o.id for o in page.items])
-    views = [ObligationView(o, voicemails.get(o.id, [])) for o in page.items]
-    return Page(views, page.next_cursor)
+    return statement
 
 
 async def obligation_detail(session: AsyncSession, obligation_id: int) -> ObligationView:

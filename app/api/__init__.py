@@ -4,10 +4,15 @@ from fastapi import APIRouter, Depends
 
 from app.api import calls, obligations, recruiters, stats
 from app.api.auth import authenticate
+from app.care import routes as care_routes
 from app.openapi import responses
+from app.webhooks import routes as webhook_routes
 
 router = APIRouter(
     prefix="/api/v1", dependencies=[Depends(authenticate)], responses=responses(401, 503)
 )
+# Before obligations: /obligations/export.csv is not an obligation id.
+router.include_router(care_routes.router)
+router.include_router(webhook_routes.router)
 for module in (recruiters, obligations, calls, stats):
     router.include_router(module.router)

@@ -1,0 +1,54 @@
+"""The worker's data-care loop, a task of its own: retention at most once a minute, and
+queued recording deletions at Twilio."""
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime, timedelta
+
+from app.care.recordings import RecordingEraser
+from app.care.retention import redact_expired
+from app.db import unit_of_work
+from app.runtime import Runtime
+
+RETENTION_EVERY = timedelta(minutes=1)
+log = logging.getLogger(__name__)
+
+
+class CareLoop:
+    def __init__(self, runtime: Runtime, *, eraser: RecordingEraser | None = None) -> None:
+        self.runtime = runtime
+        self.eraser = eraser or RecordingEraser(runtime.settings)
+        self._retained_at: datetime | None = None
+
+    async def run_once(self) -> tuple[int, int]:
+        """One pass: (obligations redacted by retention, recordings deleted)."""
+        now = self.runtime.clock.now()
+        return await self._retain(now), await self.eraser.delete_queued(
+            self.runtime.sessions, now=now
+        )
+
+    async def _retain(self, now: datetime) -> int:
+        days = self.runtime.settings.retention_days
+        if days is None or (self._retained_at and now - self._retained_at < RETENTION_EVERY):
+            return 0
+        self._retained_at = now
+        redacted = 0
+        while True:  # batch after batch, each its own short transaction
+            async with unit_of_work(self.runtime.sessions) as session:
+                batch = await redact_expired(session, now=now, days=days)
+            redacted += batch
+            if batch == 0:
+                return redacted
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until `stop` is set (WORKER_POLL_SECONDS apart)."""
+        poll = self.runtime.settings.worker_poll_seconds
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception as exc:  # the database may be away; the next pass retries
+                log.error("data-care pass failed (%s); again in %s s", type(exc).__name__, poll)
+                log.debug("data-care pass failed", exc_info=True)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll)
