@@ -10,6 +10,7 @@ import typer
 from alembic.util import CommandError
 
 from app import migrate
+from app.care.cli import erase, export
 from app.cli_admin import recruiter_cli, token_cli
 from app.cli_reconcile import reconcile
 from app.cli_simulate import simulate_cli
@@ -23,6 +24,7 @@ from app.cli_support import (
 )
 from app.cli_twilio import twilio_cli
 from app.config import ConfigError
+from app.webhooks.cli import webhook_cli
 from app.worker_lock import WorkerLockHeld, single_worker
 
 cli = command_group("callpledge: every missed call is returned.", add_completion=False)
@@ -33,6 +35,9 @@ cli.add_typer(recruiter_cli, name="recruiter")
 cli.add_typer(simulate_cli, name="simulate")
 cli.add_typer(twilio_cli, name="twilio")
 cli.command()(reconcile)
+cli.add_typer(webhook_cli, name="webhook")
+cli.command()(export)
+cli.command()(erase)
 log = logging.getLogger("callpledge")
 
 
