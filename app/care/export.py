@@ -67,10 +67,11 @@ async def count(sessions: async_sessionmaker[AsyncSession], *, where: Obligation
 
 
 async def csv_chunks(
-    sessions: async_sessionmaker[AsyncSession], *, where: ObligationFilter, batch: int = BATCH
+    sessions: async_sessionmaker[AsyncSession], *, where: ObligationFilter
 ) -> AsyncIterator[str]:
     """The header, then one chunk of CSV per batch of obligations, newest opened first."""
     yield _lines([COLUMNS])
+    batch = BATCH
     cursor: str | None = None
     while True:
         async with sessions() as session:
