@@ -214,3 +214,26 @@ async def _until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.01)
+
+
+async def test_two_workers_passing_at_once_deliver_each_message_once(
+    sessions: Sessions,
+    settings: Settings,
+    recruiter: Recruiter,
+    subscribe: Subscribe,
+    runtime: Runtime,
+    clock: ManualClock,
+    receiver: Receiver,
+) -> None:
+    clock.set(T0)
+    await subscribe("obligation.opened")
+    for n in range(6):
+        await missed_call(sessions, settings, recruiter, at=T0, caller=f"+4477009001{n:02d}")
+    second = Runtime.start(settings, clock)
+    try:
+        first_loop, second_loop = WebhookLoop(runtime), WebhookLoop(second)
+        await asyncio.gather(first_loop.run_once(), second_loop.run_once())
+        await asyncio.gather(first_loop.run_once(), second_loop.run_once())
+    finally:
+        await second.stop()
+    assert len(receiver.received) == 6 and receiver.duplicates() == 0
