@@ -1,5 +1,5 @@
-"""The worker's data-care loop, a task of its own: retention at most once a minute, and
-queued recording deletions at Twilio."""
+"""The worker's data-care loop, a task of its own, at most once a minute: queued recording
+deletions at Twilio (retried for a day), then retention."""
 
 import asyncio
 import logging
@@ -11,7 +11,7 @@ from app.care.retention import redact_expired
 from app.db import unit_of_work
 from app.runtime import Runtime
 
-RETENTION_EVERY = timedelta(minutes=1)
+EVERY = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -19,20 +19,22 @@ class CareLoop:
     def __init__(self, runtime: Runtime, *, eraser: RecordingEraser | None = None) -> None:
         self.runtime = runtime
         self.eraser = eraser or RecordingEraser(runtime.settings)
-        self._retained_at: datetime | None = None
+        self._passed_at: datetime | None = None
 
     async def run_once(self) -> tuple[int, int]:
-        """One pass: (obligations redacted by retention, recordings deleted)."""
+        """One pass, at most once a minute: (obligations redacted by retention, recordings
+        deleted at Twilio)."""
         now = self.runtime.clock.now()
-        return await self._retain(now), await self.eraser.delete_queued(
-            self.runtime.sessions, now=now
-        )
+        if self._passed_at is not None and now - self._passed_at < EVERY:
+            return 0, 0
+        self._passed_at = now
+        deleted = await self.eraser.delete_queued(self.runtime.sessions, now=now)
+        return await self._retain(now), deleted
 
     async def _retain(self, now: datetime) -> int:
         days = self.runtime.settings.retention_days
-        if days is None or (self._retained_at and now - self._retained_at < RETENTION_EVERY):
+        if days is None:
             return 0
-        self._retained_at = now
         redacted = 0
         while True:  # batch after batch, each its own short transaction
             async with unit_of_work(self.runtime.sessions) as session:

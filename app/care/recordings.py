@@ -14,8 +14,8 @@ from app.db import unit_of_work
 from app.models import RecordingDeletion
 from app.twilio.client import build_client
 
-BATCH = 20
-MOST_ATTEMPTS = 50
+BATCH = 50
+MOST_ATTEMPTS = 24 * 60  # a day of the care loop's once-a-minute passes
 log = logging.getLogger(__name__)
 
 
