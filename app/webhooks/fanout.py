@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, true
+from sqlalchemy import delete, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -23,6 +23,8 @@ from app.models import (
 
 BATCH = 100
 RETRY_WINDOW = timedelta(hours=24)
+KEEP = timedelta(days=30)  # how long the delivery log keeps an event and its deliveries
+PRUNE_BATCH = 500
 
 
 async def fan_out(session: AsyncSession, *, now: datetime) -> int:
@@ -112,3 +114,22 @@ def frozen_body(event: WebhookEvent, obligation: Obligation | None) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def prune(session: AsyncSession, *, now: datetime, keep: timedelta = KEEP) -> int:
+    """Delete a batch of events fanned out longer than `keep` ago, with their deliveries
+    (the delivery log's bodies name callers: they are not kept for ever)."""
+    old = (
+        select(WebhookEvent.id)
+        .where(WebhookEvent.fanned_out_at < now - keep)
+        .order_by(WebhookEvent.id)
+        .limit(PRUNE_BATCH)
+    )
+    ids = list(await session.scalars(old))
+    if ids:
+        await session.execute(
+            delete(WebhookEvent)
+            .where(WebhookEvent.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

@@ -11,7 +11,7 @@ from app.db import unit_of_work
 from app.runtime import Runtime
 from app.webhooks.dispatch import TIMEOUT_SECONDS, WebhookSender
 from app.webhooks.events import mark_overdue
-from app.webhooks.fanout import fan_out
+from app.webhooks.fanout import fan_out, prune
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,14 @@ class WebhookLoop:
         )
 
     async def run_once(self) -> WebhookPass:
-        """Announce overdue obligations, fan new events out, deliver what is due."""
+        """Announce overdue obligations, fan new events out (and prune the log's oldest),
+        deliver what is due."""
         now, settings = self.runtime.clock.now(), self.runtime.settings
         async with unit_of_work(self.runtime.sessions) as session:
             overdue = await mark_overdue(session, now=now, after=settings.overdue_after)
         async with unit_of_work(self.runtime.sessions) as session:
             fanned_out = await fan_out(session, now=now)
+            await prune(session, now=now)
         return WebhookPass(overdue, fanned_out, await self.sender.send_due())
 
     async def run(self, stop: asyncio.Event) -> None:

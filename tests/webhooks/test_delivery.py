@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import ManualClock
 from app.config import Settings
-from app.models import Recruiter, WebhookDeliveryStatus, WebhookSubscription
+from app.models import Recruiter, WebhookDeliveryStatus, WebhookEvent, WebhookSubscription
 from app.runtime import Runtime
 from app.webhooks.dispatch import backoff
 from app.webhooks.loop import WebhookLoop
@@ -237,3 +237,20 @@ async def test_two_workers_passing_at_once_deliver_each_message_once(
     finally:
         await second.stop()
     assert len(receiver.received) == 6 and receiver.duplicates() == 0
+
+
+async def test_the_delivery_log_keeps_30_days(
+    one_event: dict[str, Any],
+    hooks: WebhookLoop,
+    receiver: Receiver,
+    clock: ManualClock,
+    db: TestDatabase,
+) -> None:
+    await hooks.run_once()
+    clock.advance(timedelta(days=30))
+    await hooks.run_once()
+    assert len(deliveries(db)) == 1
+    clock.advance(timedelta(seconds=1))
+    await hooks.run_once()
+    assert deliveries(db) == []
+    assert db.all(WebhookEvent, WebhookEvent.type == "obligation.opened") == []
