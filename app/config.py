@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # Signs the dashboard's session cookies; unset: derived from TWILIO_AUTH_TOKEN, or random
     # per process in demo mode (sessions then end when the service restarts).
     session_secret: SecretStr | None = Field(default=None, repr=False)
+    # Event webhooks and data care (issue 16).
+    allow_insecure_webhooks: bool = False
+    webhook_disable_after_days: int = Field(default=5, ge=1, le=365)
+    overdue_after: Duration = timedelta(days=1)
+    retention_days: int | None = Field(default=None, ge=1, le=36500)
 
     @field_validator(
         "twilio_account_sid",
@@ -263,6 +268,21 @@ class Settings(BaseSettings):
     def public_url(self, path: str) -> str:
         """An absolute URL of this service, as Twilio reaches it."""
         return f"{self.public_base_url}{path}"
+
+    @field_validator("overdue_after", mode="before")
+    @classmethod
+    def _overdue_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("overdue_after")
+    @classmethod
+    def _overdue_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range(value)
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _retention_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
 
 
 def _in_range(value: timedelta) -> timedelta:

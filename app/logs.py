@@ -51,3 +51,5 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
+    # httpx logs every request with its URL at INFO: webhook receivers' URLs may hold tokens.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -164,6 +164,10 @@ class Obligation(Base):
     close_reason: Mapped[CloseReason | None] = mapped_column(_enum(CloseReason))
     seconds_to_close: Mapped[int | None]
     updated_at: Mapped[datetime]
+    # Set once the worker announced `obligation.overdue` (at most once per obligation).
+    overdue_at: Mapped[datetime | None]
+    # Set when erasure or retention removed what named the caller.
+    redacted_at: Mapped[datetime | None]
 
     __table_args__ = (
         # One open obligation per recruiter and caller; NULL callers (withheld) never merge.
@@ -330,4 +334,115 @@ class ApiToken(Base):
 
     __table_args__ = (
         Index("uq_api_tokens_live_name", "name", unique=True, **_where("revoked_at IS NULL")),
+    )
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a worker; the answer is not recorded yet
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # gave up: retried for the whole retry window, or the subscription went
+
+
+class WebhookSubscription(Base):
+    """A receiver of signed event webhooks (Standard Webhooks)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    # The first failure of the current run of failures (None after any success).
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """An event, written in the transaction of the change it reports; fanned out later."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    obligation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("obligations.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fanned_out_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_webhook_events_waiting", "id", **_where("fanned_out_at IS NULL")),)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: its frozen body, and how its attempts went."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(_enum(WebhookDeliveryStatus))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    give_up_at: Mapped[datetime]  # no attempt after this (24 h after fan-out or redelivery)
+    claimed_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    response_status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index(
+            "uq_webhook_deliveries_subscription_message",
+            "subscription_id",
+            "message_id",
+            unique=True,
+        ),
+        Index("ix_webhook_deliveries_log", "subscription_id", "created_at", "id"),
+        Index("ix_webhook_deliveries_due", "next_attempt_at", **_where("status = 'pending'")),
+        Index("ix_webhook_deliveries_in_flight", "claimed_at", **_where("status = 'sending'")),
+    )
+
+
+class AuditEntry(Base):
+    """What was done to personal data (an erasure, a retention sweep): counts, never the data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RecordingDeletion(Base):
+    """A Twilio recording to delete through the REST API (done outside any transaction)."""
+
+    __tablename__ = "recording_deletions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        Index("ix_recording_deletions_waiting", "id", **_where("deleted_at IS NULL")),
     )

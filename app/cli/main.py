@@ -11,6 +11,7 @@ from alembic.util import CommandError
 
 from app import migrate
 from app.cli.admin import recruiter_cli, token_cli
+from app.cli.care import erase, export
 from app.cli.reconcile import reconcile
 from app.cli.simulate import simulate_cli
 from app.cli.support import (
@@ -22,6 +23,7 @@ from app.cli.support import (
     settings_or_exit,
 )
 from app.cli.twilio_setup import twilio_cli
+from app.cli.webhooks import webhook_cli
 from app.config import ConfigError
 from app.outbox.lock import WorkerLockHeld, single_worker
 
@@ -33,6 +35,9 @@ cli.add_typer(recruiter_cli, name="recruiter")
 cli.add_typer(simulate_cli, name="simulate")
 cli.add_typer(twilio_cli, name="twilio")
 cli.command()(reconcile)
+cli.add_typer(webhook_cli, name="webhook")
+cli.command()(export)
+cli.command()(erase)
 log = logging.getLogger("callpledge")
 
 

@@ -93,6 +93,13 @@ WITH existing AS (
     SELECT id, %(at)s, CASE WHEN missed_calls = 1 THEN 'opened' ELSE 'missed_call' END,
         'twilio', json_build_object('call_sid', %(call_sid)s::text, 'missed_calls', missed_calls)
     FROM target
+), hook AS (
+    -- and its webhook event (webhooks.events.emit), while some subscription is enabled
+    INSERT INTO webhook_events (type, obligation_id, at, data)
+    SELECT CASE WHEN missed_calls = 1 THEN 'obligation.opened'
+        ELSE 'obligation.missed_again' END, id, %(at)s,
+        json_build_object('call_sid', %(call_sid)s::text, 'missed_calls', missed_calls)
+    FROM target WHERE EXISTS (SELECT 1 FROM webhook_subscriptions WHERE enabled)
 )
 SELECT EXISTS (SELECT 1 FROM late) AS late, EXISTS (SELECT 1 FROM eligible) AS counted,
        COALESCE((SELECT id FROM target), (SELECT obligation_id FROM existing)) AS obligation_id,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import values_for
 from app.obligations.miss_sql import miss_statements
+from app.webhooks.events import emit_for_timeline
 
 TWILIO = "twilio"
 WORKER = "worker"
@@ -59,7 +60,7 @@ async def add_events(
     actor: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """The same line on each obligation's timeline, in one statement."""
+    """The same line on each obligation's timeline, in one statement (and its webhook event)."""
     if not obligation_ids:
         return
     await session.flush()
@@ -67,4 +68,7 @@ async def add_events(
     await session.execute(
         miss_statements(session).add_event,
         [values_for(line | {"obligation_id": obligation_id}) for obligation_id in obligation_ids],
+    )
+    await emit_for_timeline(
+        session, kind=kind.value, obligation_ids=obligation_ids, at=at, detail=detail
     )

@@ -28,6 +28,7 @@ from app.reminders.queue import REMINDER_PURPOSES
 from app.sms.delivery import clear_flags, flag_failure
 from app.twilio.outbound import Outgoing, SendError, Transport
 from app.voice.click_to_call import call_failed
+from app.webhooks.events import nudge_accepted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -236,6 +237,8 @@ class OutboxSender:
                 await unadopt(session, sid=outcome.sid, owner_id=item.id, at=now)
                 holders[outcome.sid] = item.id
             item.twilio_sid = outcome.sid
+        if item.sent_at is None and claimed.purpose in REMINDER_PURPOSES:
+            await nudge_accepted(session, outbox_id=item.id, purpose=claimed.purpose, at=now)
         item.sent_at = item.sent_at or now
         item.updated_at = now
         if item.status is OutboxStatus.SENDING:  # a delivery report may have come first

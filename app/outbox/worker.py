@@ -12,13 +12,16 @@ import socket
 from contextlib import suppress
 from dataclasses import dataclass
 
+from app.care.loop import CareLoop
 from app.config import Settings
 from app.outbox.sender import OutboxSender
 from app.reminders.queue import Nudging, queue_due_nudges
 from app.runtime import Runtime
 from app.twilio.outbound import Transport, transport_for
+from app.webhooks.loop import WebhookLoop
 
 log = logging.getLogger(__name__)
+SIDE_LOOP_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Worker:
             name=self.name,
         )
         self._stop = asyncio.Event()
+        # Each in a task of its own: a hanging webhook receiver never holds nudges up.
+        self.side_loops = (WebhookLoop(runtime), CareLoop(runtime))
 
     def stop(self) -> None:
         """Finish the item in hand, claim nothing more, and return from `run`."""
@@ -71,6 +76,7 @@ class Worker:
         """Pass after pass, WORKER_POLL_SECONDS apart, until `stop()`."""
         poll = self.runtime.settings.worker_poll_seconds
         log.info("worker %s started", self.name)
+        side = [asyncio.create_task(loop.run(self._stop)) for loop in self.side_loops]
         while not self.stopping():
             try:
                 await self.run_once()
@@ -80,7 +86,17 @@ class Worker:
                 log.debug("worker pass failed", exc_info=True)
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), poll)
+        await _stopped(side)
         log.info("worker %s stopped", self.name)
+
+
+async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
+    """Let the side loops end their pass; one stuck on a slow receiver is cancelled (its
+    delivery stays claimed and goes again after the lease: at least once)."""
+    _done, stuck = await asyncio.wait(tasks, timeout=SIDE_LOOP_GRACE_SECONDS)
+    for task in stuck:
+        task.cancel()
+    await asyncio.gather(*stuck, return_exceptions=True)
 
 
 async def run_worker(settings: Settings) -> None:

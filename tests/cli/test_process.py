@@ -178,4 +178,4 @@ def test_every_command_group_keeps_local_variables_out_of_tracebacks() -> None:
     for group in groups:
         assert group.pretty_exceptions_show_locals is False, group.info.help
         groups.extend(sub.typer_instance for sub in group.registered_groups)
-    assert len(groups) == 6
+    assert len(groups) == 7

@@ -2,10 +2,10 @@
 
 It serves the 2010-04-01 paths the service uses (Messages, Calls, Recordings and their
 Transcriptions, IncomingPhoneNumbers, Applications) with Twilio's JSON shapes, filters and
-`next_page_uri` paging, checks HTTP basic auth, records every request, and can
-fail the next requests with a status and Twilio error code, drop the connection
-(before or after carrying the request out), stall a request until released, or go
-down entirely (connection refused) and come back on the same port.
+`next_page_uri` paging, DELETE of a record (Recordings), checks HTTP basic auth, records
+every request, and can fail the next requests with a status and Twilio error code, drop
+the connection (before or after carrying the request out), stall a request until
+released, or go down entirely (connection refused) and come back on the same port.
 """
 
 from __future__ import annotations
@@ -212,6 +212,15 @@ class FakeTwilio:
         with self._lock:
             return list(self.records.get(collection, {}).values())
 
+    def deletions(self, collection: str) -> list[str]:
+        """SIDs in `collection` (e.g. Recordings) that the service asked to DELETE."""
+        with self._lock:
+            return [
+                r.path.rsplit("/", 1)[-1].removesuffix(".json")
+                for r in self.requests
+                if r.method == "DELETE" and f"/{collection}/" in r.path
+            ]
+
     @property
     def messages(self) -> list[dict[str, Any]]:
         return self.all("Messages")
@@ -288,6 +297,9 @@ class FakeTwilio:
         if method == "POST":
             record.update({_snake(k): v for k, v in fields.items() if k in _WRITABLE[collection]})
             return 200, record
+        if method == "DELETE":
+            del self.records[collection][parts[1]]
+            return 204, {}
         return 200, record
 
     def _create_checked(
@@ -458,6 +470,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         self._serve("POST")
 
+    def do_DELETE(self) -> None:  # noqa: N802 - stdlib name
+        self._serve("DELETE")
+
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
         if method == "GET" and url.path.endswith(".mp3"):
@@ -473,7 +488,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         status, payload = answer
-        data = json.dumps(payload).encode()
+        data = json.dumps(payload).encode() if status != 204 else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

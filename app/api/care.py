@@ -1,0 +1,80 @@
+"""/api/v1/obligations/export.csv and /api/v1/callers/{number}: export and erasure."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.api.auth import ActorDep
+from app.api.schemas import OptionalInstant
+from app.care.erase import erase_caller
+from app.care.export import csv_chunks
+from app.errors import InvalidInput
+from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
+from app.http.openapi import responses
+from app.models import ObligationStatus
+from app.obligations.queries import ObligationFilter
+from app.phones import InvalidNumber, to_e164
+
+router = APIRouter(tags=["data care"])
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+class Erased(BaseModel):
+    counts: dict[str, int] = Field(description="rows redacted or removed, by kind")
+    recordings_queued: int = Field(description="recordings the worker deletes at Twilio")
+
+
+@router.get(
+    "/obligations/export.csv",
+    summary="Obligations as CSV (the listing's filters), streamed",
+    response_class=StreamingResponse,
+    responses=responses(422) | _CSV,
+)
+async def export_csv(
+    runtime: RuntimeDep,
+    status: ObligationStatus | None = None,
+    recruiter_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    caller: Annotated[str | None, Query(max_length=64)] = None,
+    opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
+    opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
+) -> StreamingResponse:
+    where = ObligationFilter(
+        status=status,
+        recruiter_id=recruiter_id,
+        caller=None if caller is None else _number(caller, runtime.settings.default_region),
+        opened_after=opened_after,
+        opened_before=opened_before,
+    )
+    return StreamingResponse(
+        csv_chunks(runtime.sessions, where=where),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="obligations.csv"'},
+    )
+
+
+@router.delete(
+    "/callers/{number}",
+    summary="Erase a caller: every obligation, voicemail, call and text naming the number",
+    responses=responses(422),
+)
+async def erase(
+    number: Annotated[str, Path(max_length=64, examples=["+447700900123"])],
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: ActorDep,
+) -> Erased:
+    e164 = _number(number, settings.default_region, field="number", location="path")
+    counts = await erase_caller(session, number=e164, actor=actor, at=clock.now())
+    return Erased(counts=counts, recordings_queued=counts.get("recordings", 0))
+
+
+def _number(raw: str, region: str, *, field: str = "caller", location: str = "query") -> str:
+    try:
+        return to_e164(raw, region)
+    except InvalidNumber as exc:
+        raise InvalidInput(str(exc), field=field, location=location) from None

@@ -1,0 +1,60 @@
+"""The worker's webhook loop, a task of its own: a slow or hanging receiver holds up only
+webhooks, never nudges."""
+
+import asyncio
+import logging
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.db import unit_of_work
+from app.runtime import Runtime
+from app.webhooks.dispatch import TIMEOUT_SECONDS, WebhookSender
+from app.webhooks.events import mark_overdue
+from app.webhooks.fanout import fan_out, prune
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookPass:
+    overdue: int  # obligations announced overdue
+    fanned_out: int  # events turned into deliveries
+    attempted: int  # deliveries POSTed
+
+
+class WebhookLoop:
+    def __init__(self, runtime: Runtime, *, timeout: float = TIMEOUT_SECONDS) -> None:
+        self.runtime = runtime
+        self.sender = WebhookSender(
+            runtime.sessions,
+            clock=runtime.clock,
+            disable_after=timedelta(days=runtime.settings.webhook_disable_after_days),
+            timeout=timeout,
+        )
+
+    async def run_once(self) -> WebhookPass:
+        """Announce overdue obligations, fan new events out (and prune the log's oldest),
+        deliver what is due."""
+        now, settings = self.runtime.clock.now(), self.runtime.settings
+        async with unit_of_work(self.runtime.sessions) as session:
+            overdue = await mark_overdue(session, now=now, after=settings.overdue_after)
+        async with unit_of_work(self.runtime.sessions) as session:
+            fanned_out = await fan_out(session, now=now)
+            await prune(session, now=now)
+        return WebhookPass(overdue, fanned_out, await self.sender.send_due())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass, WORKER_POLL_SECONDS apart, until `stop` is set."""
+        poll = self.runtime.settings.worker_poll_seconds
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception as exc:  # the database may be away; the next pass retries
+                log.error("webhook pass failed (%s); again in %s s", type(exc).__name__, poll)
+                log.debug("webhook pass failed", exc_info=True)
+                busy = None
+            if busy is not None and (busy.fanned_out or busy.attempted):
+                continue  # more may be waiting: go again at once
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll)
