@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +90,22 @@ class CloseReason(StrEnum):
     OPS = "ops"
 
 
+class CallerText(StrEnum):
+    """What became of the text-back to an obligation's caller, or why there is none."""
+
+    PENDING = "pending"  # opened; the worker has not looked at it yet
+    QUEUED = "queued"
+    SENT = "sent"
+    WITHHELD = "withheld"
+    OPTED_OUT = "opted_out"
+    LANDLINE = "landline"
+    DISABLED = "disabled"  # CALLER_TEXT=off
+    RECRUITER_OFF = "recruiter_off"  # the recruiter's caller_text is off
+    TOO_LATE = "too_late"  # it would arrive after the promise
+    CANCELLED = "cancelled"  # closed (or the promise passed) before it went
+    FAILED = "failed"
+
+
 class OutboxKind(StrEnum):
     SMS = "sms"
     CALL = "call"
@@ -120,6 +137,8 @@ class Recruiter(Base):
     sms_error_code: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    caller_text: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    caller_text_template: Mapped[str | None] = mapped_column(String(320))
 
     __table_args__ = (
         Index("uq_recruiters_active_line", "line", unique=True, **_where("active")),
@@ -154,6 +173,8 @@ class Obligation(Base):
     close_reason: Mapped[CloseReason | None] = mapped_column(_enum(CloseReason))
     seconds_to_close: Mapped[int | None]
     updated_at: Mapped[datetime]
+    promised_by: Mapped[datetime | None]
+    caller_text: Mapped[CallerText | None] = mapped_column(_enum(CallerText))
 
     __table_args__ = (
         # One open obligation per recruiter and caller; NULL callers (withheld) never merge.
@@ -170,6 +191,8 @@ class Obligation(Base):
         Index("ix_obligations_recruiter_opened", "recruiter_id", "opened_at", "id"),
         Index("ix_obligations_caller_opened", "caller", "opened_at", "id"),
         Index("ix_obligations_closed", "closed_at", **_where("closed_at IS NOT NULL")),
+        Index("ix_obligations_promised_open", "promised_by", "id", **_where("status = 'open'")),
+        Index("ix_obligations_caller_text_pending", "id", **_where("caller_text = 'pending'")),
     )
 
 
@@ -310,3 +333,14 @@ class ApiToken(Base):
     __table_args__ = (
         Index("uq_api_tokens_live_name", "name", unique=True, **_where("revoked_at IS NULL")),
     )
+
+
+class CallerOptOut(Base):
+    """A caller a line must not text: they texted STOP to it, or their number is a landline."""
+
+    __tablename__ = "caller_opt_outs"
+
+    line: Mapped[str] = mapped_column(String(20), primary_key=True)
+    caller: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(24))  # opted_out or landline
+    at: Mapped[datetime]

@@ -18,7 +18,7 @@ from app.db import values_for
 from app.errors import Conflict, NotFound
 from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.miss_sql import miss_statements
-from app.models import Call, CloseReason, Obligation, ObligationStatus
+from app.models import Call, CallerText, CloseReason, Obligation, ObligationStatus
 from app.nudges import NudgePolicy
 
 TWILIO = "twilio"
@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     CALL_FAILED = "call_failed"  # Twilio refused a click-to-call for good
     SNOOZED = "snoozed"
     CLOSED = "closed"
+    CALLER_TEXT = "caller_text"  # the caller's text-back: queued, sent, or why none
+    CALLER_SMS = "caller_sms"  # the caller texted the line while it was open
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ async def open_for_withheld_voicemail(
         next_reminder_at=policy.first_due(at),
         callback_attempts=0,
         updated_at=at,
+        caller_text=CallerText.WITHHELD,
     )
     session.add(obligation)
     await session.flush()

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.closing import queue_close_text
+from app.courtesy.policy import Courtesy
 from app.errors import InvalidInput, NotFound
 from app.models import (
     Call,
@@ -90,14 +92,23 @@ async def obligation_detail(session: AsyncSession, obligation_id: int) -> Obliga
 
 
 async def close_by_ops(
-    session: AsyncSession, *, obligation_id: int, actor: str, at: datetime, note: str | None
+    session: AsyncSession,
+    *,
+    obligation_id: int,
+    actor: str,
+    at: datetime,
+    note: str | None,
+    notify_caller: Courtesy | None = None,
 ) -> ObligationView:
-    """Close with reason `ops`; an obligation closed already is left as it is."""
+    """Close with reason `ops`; an obligation closed already is left as it is. With
+    `notify_caller`, the caller is told their message was picked up."""
     obligation = await locked(session, obligation_id)
     detail = {"note": note} if note else None
-    await close(
+    closed = await close(
         session, obligation=obligation, reason=CloseReason.OPS, actor=actor, at=at, detail=detail
     )
+    if closed and notify_caller is not None:
+        await queue_close_text(session, obligation=obligation, courtesy=notify_caller, at=at)
     return await obligation_detail(session, obligation_id)
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clicktocall import request_call
 from app.commands import DEFAULT_SNOOZE, LARGEST_ID, Command, Verb
 from app.config import Settings
+from app.courtesy.closing import queue_close_text
+from app.courtesy.policy import Courtesy
 from app.delivery import opted_in, opted_out
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.obligations import close, recruiter_actor, snooze
@@ -35,6 +37,7 @@ class Sender:
     recruiter: Recruiter
     message_sid: str
     at: datetime
+    courtesy: Courtesy | None = None  # with close_text on, DONE tells the caller
 
     @property
     def actor(self) -> str:
@@ -99,6 +102,10 @@ async def _close(session: AsyncSession, obligation: Obligation, sender: Sender) 
         detail=detail,
     ):
         return f"#{obligation.id} was closed already."
+    if sender.courtesy is not None and sender.courtesy.close_text:
+        await queue_close_text(
+            session, obligation=obligation, courtesy=sender.courtesy, at=sender.at
+        )
     return f"Closed #{obligation.id} ({_who(obligation)}). Thank you!"
 
 

@@ -13,6 +13,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from app.config import Settings
+from app.courtesy.opening import open_promises
+from app.courtesy.policy import Courtesy
 from app.reminders import Nudging, queue_due_nudges
 from app.runtime import Runtime
 from app.sender import OutboxSender
@@ -36,12 +38,14 @@ class Worker:
         self.runtime = runtime
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.nudging = Nudging(runtime.policy, runtime.settings.escalation_number)
+        self.courtesy = Courtesy.of(runtime.settings)
         self.sender = OutboxSender(
             runtime.sessions,
             transport=transport or transport_for(runtime.settings),
             clock=runtime.clock,
             max_backoff=runtime.settings.retry_max_backoff,
             name=self.name,
+            caller_hours=self.courtesy.hours,
         )
         self._stop = asyncio.Event()
 
@@ -53,8 +57,15 @@ class Worker:
         return self._stop.is_set()
 
     async def run_once(self) -> Pass:
-        """One pass: queue the due nudges, then send what the outbox has due."""
+        """One pass: make new obligations' promises and text-backs, queue the due nudges, then
+        send what the outbox has due."""
         try:
+            await open_promises(
+                self.runtime.sessions,
+                courtesy=self.courtesy,
+                now=self.runtime.clock.now,
+                stopping=self.stopping,
+            )
             queued = await queue_due_nudges(
                 self.runtime.sessions,
                 nudging=self.nudging,
