@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.courtesy.closing import queue_close_text
+from app.courtesy.overdue import most_overdue_first, not_overdue_at
 from app.courtesy.policy import Courtesy
 from app.errors import InvalidInput, NotFound
 from app.models import (
@@ -35,6 +36,8 @@ class ObligationFilter:
     caller: str | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    overdue: bool | None = None  # past `promised_by` at `at` and still open (app/courtesy)
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ async def list_obligations(
         statement = statement.where(Obligation.opened_at > where.opened_after)
     if where.opened_before is not None:
         statement = statement.where(Obligation.opened_at < where.opened_before)
+    if where.overdue is not None and where.at is not None:
+        if where.overdue:
+            page = await most_overdue_first(
+                session, statement, now=where.at, cursor=cursor, limit=limit
+            )
+            return await _with_voicemails(session, page)
+        statement = statement.where(not_overdue_at(where.at))
     page = await newest_first(
         session,
         statement,
@@ -70,6 +80,10 @@ async def list_obligations(
         cursor=cursor,
         limit=limit,
     )
+    return await _with_voicemails(session, page)
+
+
+async def _with_voicemails(session: AsyncSession, page: Page[Obligation]) -> Page[ObligationView]:
     voicemails = await _voicemails(session, [o.id for o in page.items])
     views = [ObligationView(o, voicemails.get(o.id, [])) for o in page.items]
     return Page(views, page.next_cursor)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.courtesy.views import clean_caller_text, clean_template
 from app.errors import Conflict, InvalidInput, NotFound
 from app.hours import parse_working_hours
 from app.models import Recruiter
@@ -61,6 +62,8 @@ EDITABLE = frozenset(
         "working_hours",
         "escalation_number",
         "client_identity",
+        "caller_text",
+        "caller_text_template",
     }
 )
 
@@ -204,6 +207,8 @@ _CLEANERS: dict[str, Callable[[Any, Numbering], Any]] = {
     "timezone": _timezone,
     "working_hours": _working_hours,
     "client_identity": _client_identity,
+    "caller_text": clean_caller_text,
+    "caller_text_template": clean_template,
 }
 
 

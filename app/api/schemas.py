@@ -15,7 +15,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
-from app.models import CloseReason, ObligationStatus
+from app.courtesy.texts import TEMPLATE_MOST
+from app.courtesy.views import is_overdue
+from app.models import CallerText, CloseReason, ObligationStatus
 from app.ops import ObligationView
 
 # Inputs far outside any real data are clamped here, so arithmetic on them cannot overflow.
@@ -74,6 +76,12 @@ ClientIdentity = Annotated[
 ]
 Name = Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
 Duration = Annotated[str, StringConstraints(pattern=r"^(?:\d{1,7}[smhd])+$", max_length=40)]
+CallerTemplate = Annotated[
+    str, StringConstraints(min_length=1, max_length=TEMPLATE_MOST, pattern=PRINTABLE)
+]
+_TEMPLATE_HELP = (
+    "the text-back, with {caller_name}, {recruiter}, {promise} and {team}; null: the default"
+)
 
 _HOURS_EXAMPLE = {"mon": [["09:00", "17:30"]], "tue": [["09:00", "12:00"], ["13:00", "17:30"]]}
 T = "2026-01-05T10:00:00Z"
@@ -107,6 +115,8 @@ class RecruiterCreate(BaseModel):
     client_identity: ClientIdentity | None = Field(
         None, description="softphone identity: matches client:NAME and sip:NAME@…"
     )
+    caller_text: bool | None = Field(None, description="text-backs to callers (default true)")
+    caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
 
 class RecruiterUpdate(BaseModel):
@@ -121,6 +131,8 @@ class RecruiterUpdate(BaseModel):
     working_hours: WorkingHours | None = None
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = None
+    caller_text: bool | None = Field(None, description="null: true")
+    caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (a null for a required field is left to the service)."""
@@ -143,6 +155,8 @@ class Recruiter(BaseModel):
             "sms_error_code": None,
             "created_at": T,
             "updated_at": T,
+            "caller_text": True,
+            "caller_text_template": None,
         }
     )
 
@@ -159,6 +173,8 @@ class Recruiter(BaseModel):
     sms_error_code: int | None = Field(description="Twilio's error, e.g. 21610 after STOP")
     created_at: datetime
     updated_at: datetime
+    caller_text: bool = Field(description="whether callers get a text-back")
+    caller_text_template: str | None = Field(description=_TEMPLATE_HELP)
 
 
 class RecruiterList(BaseModel):
@@ -208,6 +224,9 @@ _OBLIGATION_EXAMPLE: dict[str, Any] = {
     "sms_error_code": None,
     "closed_at": None,
     "close_reason": None,
+    "promised_by": "2026-01-05T14:00:00Z",
+    "overdue": False,
+    "caller_text": "sent",
 }
 
 
@@ -231,6 +250,14 @@ class Obligation(BaseModel):
     sms_error_code: int | None = Field(description="why the last nudge failed, e.g. 21610")
     closed_at: datetime | None
     close_reason: CloseReason | None
+    promised_by: datetime | None = Field(
+        description="when the recruiter pledged to call back: RETURN_WITHIN of working time "
+        "after the call (null until the worker has seen it, or for a withheld caller)"
+    )
+    overdue: bool = Field(description="open and past promised_by")
+    caller_text: CallerText | None = Field(
+        description="the caller's text-back: pending, queued, sent, or why none was sent"
+    )
 
 
 class ObligationDetail(Obligation):
@@ -261,6 +288,10 @@ class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid") | _examples({"note": "spoke to them by email"})
 
     note: Annotated[str, StringConstraints(max_length=500, pattern=PRINTABLE)] | None = None
+    notify_caller: bool | None = Field(
+        None,
+        description="text the caller that their message was picked up (default: CALLER_CLOSE_TEXT)",
+    )
 
 
 class SnoozeUntil(BaseModel):
@@ -345,6 +376,9 @@ class Figures(BaseModel):
     missed: int = Field(description="calls missed in the window")
     returned: int = Field(description="obligations closed in the window by callback or answer")
     time_to_return: TimeToReturn = Field(description="closed_at − opened_at of those returned")
+    kept: int = Field(description="closed in the window by callback or answer by promised_by")
+    broken: int = Field(description="promised_by fell in the window while still open")
+    kept_ratio: float | None = Field(description="kept / (kept + broken); null: neither")
 
 
 class _Recruiter(BaseModel):
@@ -370,6 +404,9 @@ class Stats(Figures, _Window):
             "missed": 12,
             "returned": 9,
             "time_to_return": {"median_seconds": 5400.0, "p90_seconds": 86400.0},
+            "kept": 8,
+            "broken": 2,
+            "kept_ratio": 0.8,
             "by_recruiter": [],
         }
     )
@@ -377,18 +414,19 @@ class Stats(Figures, _Window):
     by_recruiter: list[RecruiterStats]
 
 
-def obligation_out(view: ObligationView) -> Obligation:
-    """The API's view of an obligation and its voicemails."""
-    return Obligation.model_validate(_columns(view) | {"voicemails": view.voicemails})
+def obligation_out(view: ObligationView, *, now: datetime) -> Obligation:
+    """The API's view of an obligation and its voicemails, overdue or not at `now`."""
+    return Obligation.model_validate(_columns(view, now) | {"voicemails": view.voicemails})
 
 
-def obligation_detail_out(view: ObligationView) -> ObligationDetail:
+def obligation_detail_out(view: ObligationView, *, now: datetime) -> ObligationDetail:
     """The API's view of an obligation, its voicemails and its timeline."""
     return ObligationDetail.model_validate(
-        _columns(view) | {"voicemails": view.voicemails, "events": view.events}
+        _columns(view, now) | {"voicemails": view.voicemails, "events": view.events}
     )
 
 
-def _columns(view: ObligationView) -> dict[str, Any]:
+def _columns(view: ObligationView, now: datetime) -> dict[str, Any]:
     row = view.obligation
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    columns = {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    return columns | {"overdue": is_overdue(row, now)}
