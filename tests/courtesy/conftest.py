@@ -79,7 +79,9 @@ def twilio_dates_follow_the_clock(
     monkeypatch.setattr(fake_twilio, "now", clock.now)
 
 
-async def missed(twilio: TwilioSimulator, recruiter: Recruiter, caller: str | None = CALLER) -> None:
+async def missed(
+    twilio: TwilioSimulator, recruiter: Recruiter, caller: str | None = CALLER
+) -> None:
     """A call from `caller` the recruiter does not take (no voicemail), through the webhooks."""
     await twilio.call(CallScript(caller=caller or "anonymous", line=recruiter.line, message=None))
 

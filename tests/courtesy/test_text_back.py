@@ -74,7 +74,9 @@ async def test_a_new_obligation_after_a_close_gets_its_own_text(
     await missed(twilio, recruiter)
     await worker.run_once()
     clock.advance(timedelta(hours=1))
-    await twilio.call(CallScript(caller=CALLER, line=recruiter.line, recruiter=RecruiterDoes.ACCEPTS))
+    await twilio.call(
+        CallScript(caller=CALLER, line=recruiter.line, recruiter=RecruiterDoes.ACCEPTS)
+    )
     clock.advance(timedelta(hours=1))
     await missed(twilio, recruiter)
     await worker.run_once()
@@ -118,7 +120,9 @@ async def test_the_recruiters_template_names_caller_recruiter_promise_and_team(
     twilio: TwilioSimulator, worker: Worker, db: TestDatabase, fake_twilio: FakeTwilio
 ) -> None:
     templated = make_recruiter(
-        db, name="Bob Jones", caller_text_template="{caller_name}: {recruiter} ({team}) by {promise}"
+        db,
+        name="Bob Jones",
+        caller_text_template="{caller_name}: {recruiter} ({team}) by {promise}",
     )
     await twilio.call(
         CallScript(caller=CALLER, line=templated.line, message=None, caller_name="Sam Lee")
@@ -145,4 +149,3 @@ async def test_a_text_that_twilio_fails_for_a_while_is_retried_and_sent_once(
 
     assert len(texts_to(fake_twilio, CALLER)) == 1
     assert only_obligation(db).caller_text is CallerText.SENT
-
