@@ -13,7 +13,7 @@ from app.models import CallerText, Obligation, ObligationStatus, OutboxItem, Out
 from app.simulator import TwilioSimulator
 from app.simulator_recruiter import RecruiterPhone
 from app.worker import Worker
-from tests.courtesy.conftest import OFFICE, CALLER, caller_items, missed, only_obligation, texts_to
+from tests.courtesy.conftest import CALLER, OFFICE, caller_items, missed, only_obligation, texts_to
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
 from tests.support.fake_twilio import FakeTwilio
