@@ -128,6 +128,13 @@ Identity = Annotated[str | None, typer.Option(help="Softphone identity, e.g. ali
 Hours = Annotated[
     str | None, typer.Option(help='JSON, e.g. \'{"mon": [["09:00", "17:30"]]}\'; null: always.')
 ]
+CallerTextFlag = Annotated[
+    bool | None, typer.Option("--caller-text/--no-caller-text", help="Text-backs to callers.")
+]
+Template = Annotated[
+    str | None,
+    typer.Option(help="Text-back with {caller_name} {recruiter} {promise} {team} ('' clears)."),
+]
 
 
 @recruiter_cli.command("add")
@@ -139,6 +146,8 @@ def recruiter_add(
     escalation_number: Escalation = None,
     client_identity: Identity = None,
     working_hours: Hours = None,
+    caller_text: CallerTextFlag = None,
+    caller_text_template: Template = None,
 ) -> None:
     """Add a recruiter and their line."""
     fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
@@ -147,6 +156,8 @@ def recruiter_add(
         "escalation_number": escalation_number or None,
         "client_identity": client_identity or None,
         "working_hours": _working_hours(working_hours),
+        "caller_text": caller_text,
+        "caller_text_template": caller_text_template or None,
     }
     fields |= {key: value for key, value in optional.items() if value is not None}
 
@@ -187,6 +198,8 @@ def recruiter_update(
     escalation_number: Escalation = None,
     client_identity: Identity = None,
     working_hours: Hours = None,
+    caller_text: CallerTextFlag = None,
+    caller_text_template: Template = None,
 ) -> None:
     """Change some of a recruiter's fields."""
     given = {
@@ -196,10 +209,13 @@ def recruiter_update(
         "timezone": timezone,
         "escalation_number": escalation_number,
         "client_identity": client_identity,
+        "caller_text_template": caller_text_template,
     }
     changes: dict[str, Any] = {
         key: (value or None) for key, value in given.items() if value is not None
     }
+    if caller_text is not None:
+        changes["caller_text"] = caller_text
     if working_hours is not None:
         changes["working_hours"] = _working_hours(working_hours)
     if not changes:
@@ -239,6 +255,8 @@ def _show(recruiter: Recruiter) -> None:
         "softphone": recruiter.client_identity,
         "hours": json.dumps(recruiter.working_hours) if recruiter.working_hours else None,
         "sms blocked": recruiter.sms_error_code,
+        "caller text": None if recruiter.caller_text else "off",
+        "template": recruiter.caller_text_template,
     }
     shown = "  ".join(f"{key} {value}" for key, value in extras.items() if value is not None)
     if shown:

@@ -191,7 +191,14 @@ class Obligation(Base):
         Index("ix_obligations_recruiter_opened", "recruiter_id", "opened_at", "id"),
         Index("ix_obligations_caller_opened", "caller", "opened_at", "id"),
         Index("ix_obligations_closed", "closed_at", **_where("closed_at IS NOT NULL")),
-        Index("ix_obligations_promised_open", "promised_by", "id", **_where("status = 'open'")),
+        # status leads although constant: SQLite's planner then prefers it to the status index.
+        Index(
+            "ix_obligations_promised_open",
+            "status",
+            "promised_by",
+            "id",
+            **_where("status = 'open'"),
+        ),
         Index("ix_obligations_caller_text_pending", "id", **_where("caller_text = 'pending'")),
     )
 

@@ -39,18 +39,26 @@ async def most_overdue_first(
     limit: int,
 ) -> Page[Obligation]:
     """One page of `statement`'s overdue obligations, the longest overdue first."""
-    statement = statement.where(*overdue_at(now))
-    if cursor is not None:
-        position = decode_cursor(KIND, cursor)
-        after = tuple_(_typed(position.at), literal(position.id, Obligation.id.type))
-        statement = statement.where(tuple_(Obligation.promised_by, Obligation.id) > after)
-    statement = statement.order_by(Obligation.promised_by, Obligation.id).limit(limit + 1)
-    rows = (await session.scalars(statement)).all()
+    rows = (
+        await session.scalars(overdue_page(statement, now=now, cursor=cursor, limit=limit))
+    ).all()
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]
     assert last.promised_by is not None
     return Page(rows[:limit], encode_cursor(KIND, Position(last.promised_by, last.id)))
+
+
+def overdue_page(
+    statement: Select[Any], *, now: datetime, cursor: str | None, limit: int
+) -> Select[Any]:
+    """`statement` narrowed to one page of overdue obligations (one more row than `limit`)."""
+    statement = statement.where(*overdue_at(now))
+    if cursor is not None:
+        position = decode_cursor(KIND, cursor)
+        after = tuple_(_typed(position.at), literal(position.id, Obligation.id.type))
+        statement = statement.where(tuple_(Obligation.promised_by, Obligation.id) > after)
+    return statement.order_by(Obligation.promised_by, Obligation.id).limit(limit + 1)
 
 
 async def count_overdue(session: AsyncSession, *, now: datetime) -> int:

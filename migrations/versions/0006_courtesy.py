@@ -44,7 +44,10 @@ def upgrade() -> None:
             )
         )
     op.create_index(
-        "ix_obligations_promised_open", "obligations", ["promised_by", "id"], **_where(_OPEN)
+        "ix_obligations_promised_open",
+        "obligations",
+        ["status", "promised_by", "id"],
+        **_where(_OPEN),
     )
     op.create_index("ix_obligations_caller_text_pending", "obligations", ["id"], **_where(_PENDING))
     op.create_table(
