@@ -26,7 +26,7 @@ from app.cli_view import (
 )
 from app.config import Settings
 from app.phones import for_people, is_withheld
-from app.service_view import ApiRefused, View, open_view
+from app.service_view import ApiRefused, ObligationState, View, open_view
 from app.simulator import CallScript, FlowError, RecruiterDoes, TwilioSimulator
 from app.simulator_recruiter import send_text
 
@@ -112,6 +112,7 @@ def missed_call(
         state = await after_call(view, line=line, call_sid=record.call_sid, settings=settings)
         if state is None or state.status != "open":
             return
+        await _show_caller_text(view, state, mark=mark, settings=settings)
         if wait:
             await wait_for_nudge(view, state, mark=mark, settings=settings)
         else:
@@ -265,3 +266,22 @@ def _ringing(caller: str, line: str, name: str | None) -> str:
 
 def _caller(raw: str, settings: Settings) -> str:
     return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)
+
+
+async def _show_caller_text(
+    view: View, state: ObligationState, *, mark: int, settings: Settings
+) -> None:
+    """The text-back the worker queues for the caller (app/courtesy), once it has."""
+    if view.database is None or state.caller is None or state.missed_calls != 1:
+        return
+    if not settings.caller_text_on:
+        return
+    for _ in range(int(2 * settings.worker_poll_seconds / 0.25) + 4):
+        sent = await view.database.sent_after(mark, obligation_id=state.id)
+        texts = [item for item in sent if item.to_number == state.caller]
+        if texts:
+            typer.echo("The caller hears back:")
+            show_sent(texts)
+            return
+        await asyncio.sleep(0.25)
+    typer.echo("  (No text-back to the caller yet: see caller_text on the obligation.)")
