@@ -104,6 +104,9 @@ class WorkingHours:
             closes = self._closes(moment)
             if closes is None or moment + left <= closes:
                 return moment + left
+            if closes <= moment:  # a range inside an hour a DST change skips: no time at all
+                moment += timedelta(minutes=1)
+                continue
             left -= closes - moment
             moment = closes
 
@@ -117,7 +120,7 @@ class WorkingHours:
             for start, end in self.ranges.get(day.weekday(), []):
                 if self._at(day, start) <= moment < self._end(day, end):
                     return self._end(day, end)
-        raise ValueError(f"{moment} is outside working hours")
+        return moment
 
     def _at(self, day: date, clock: time) -> datetime:
         # A local time skipped by a DST change (02:30 on a spring-forward day) reads as the

@@ -60,12 +60,7 @@ class Worker:
         """One pass: make new obligations' promises and text-backs, queue the due nudges, then
         send what the outbox has due."""
         try:
-            await open_promises(
-                self.runtime.sessions,
-                courtesy=self.courtesy,
-                now=self.runtime.clock.now,
-                stopping=self.stopping,
-            )
+            await self._open_promises()
             queued = await queue_due_nudges(
                 self.runtime.sessions,
                 nudging=self.nudging,
@@ -77,6 +72,19 @@ class Worker:
             raise
         sent = await self.sender.send_due(self.stopping)
         return Pass(queued, sent)
+
+    async def _open_promises(self) -> None:
+        """The courtesy pass (app/courtesy); its failure must not hold the nudges back."""
+        try:
+            await open_promises(
+                self.runtime.sessions,
+                courtesy=self.courtesy,
+                now=self.runtime.clock.now,
+                stopping=self.stopping,
+            )
+        except Exception as exc:  # the next pass tries again
+            log.error("promise pass failed (%s)", type(exc).__name__)
+            log.debug("promise pass failed", exc_info=True)
 
     async def run(self) -> None:
         """Pass after pass, WORKER_POLL_SECONDS apart, until `stop()`."""
