@@ -9,7 +9,7 @@ reason it gets none, in the same commit.
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.courtesy.optouts import blocked
@@ -45,15 +45,20 @@ async def open_promises(
     return queued
 
 
-async def _claim(session: AsyncSession) -> Sequence[tuple[Obligation, Recruiter]]:
-    rows = await session.execute(
+def pending_batch() -> Select[Obligation, Recruiter]:
+    """A batch of pending obligations with their recruiters, read through the partial index
+    on pending rows (the literal lets either planner match its WHERE)."""
+    return (
         select(Obligation, Recruiter)
         .join(Recruiter, Recruiter.id == Obligation.recruiter_id)
-        .where(Obligation.caller_text == CallerText.PENDING)
+        .where(Obligation.caller_text == literal_column(f"'{CallerText.PENDING.value}'"))
         .order_by(Obligation.id)
         .limit(BATCH)
-        .with_for_update(of=Obligation, skip_locked=True)
     )
+
+
+async def _claim(session: AsyncSession) -> Sequence[tuple[Obligation, Recruiter]]:
+    rows = await session.execute(pending_batch().with_for_update(of=Obligation, skip_locked=True))
     return [(row[0], row[1]) for row in rows]
 
 

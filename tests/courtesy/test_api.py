@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.clock import ManualClock
+from app.courtesy.opening import pending_batch
 from app.courtesy.overdue import KIND, overdue_at, overdue_page
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.paging import Position, encode_cursor
@@ -117,6 +118,10 @@ def test_the_overdue_count_reads_the_partial_index(db: TestDatabase) -> None:
     counted = select(func.count()).select_from(Obligation).where(*overdue_at(T0))
 
     assert "ix_obligations_promised_open" in explain(db, counted)
+
+
+def test_the_promise_pass_reads_the_partial_index_on_pending_rows(db: TestDatabase) -> None:
+    assert "ix_obligations_caller_text_pending" in explain(db, pending_batch())
 
 
 def explain(db: TestDatabase, statement: Any) -> str:
