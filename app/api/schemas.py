@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
@@ -115,7 +116,7 @@ class RecruiterCreate(BaseModel):
     client_identity: ClientIdentity | None = Field(
         None, description="softphone identity: matches client:NAME and sip:NAME@…"
     )
-    caller_text: bool | None = Field(None, description="text-backs to callers (default true)")
+    caller_text: StrictBool | None = Field(None, description="text-backs to callers (default true)")
     caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
 
@@ -131,7 +132,7 @@ class RecruiterUpdate(BaseModel):
     working_hours: WorkingHours | None = None
     escalation_number: Number | None = None
     client_identity: ClientIdentity | None = None
-    caller_text: bool | None = Field(None, description="null: true")
+    caller_text: StrictBool | None = Field(None, description="null: true")
     caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
     def changes(self) -> dict[str, Any]:
@@ -288,7 +289,7 @@ class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid") | _examples({"note": "spoke to them by email"})
 
     note: Annotated[str, StringConstraints(max_length=500, pattern=PRINTABLE)] | None = None
-    notify_caller: bool | None = Field(
+    notify_caller: StrictBool | None = Field(
         None,
         description="text the caller that their message was picked up (default: CALLER_CLOSE_TEXT)",
     )
