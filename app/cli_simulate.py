@@ -112,7 +112,7 @@ def missed_call(
         state = await after_call(view, line=line, call_sid=record.call_sid, settings=settings)
         if state is None or state.status != "open":
             return
-        await _show_caller_text(view, state, mark=mark, settings=settings)
+        mark = await _show_caller_text(view, state, mark=mark, settings=settings)
         if wait:
             await wait_for_nudge(view, state, mark=mark, settings=settings)
         else:
@@ -270,18 +270,20 @@ def _caller(raw: str, settings: Settings) -> str:
 
 async def _show_caller_text(
     view: View, state: ObligationState, *, mark: int, settings: Settings
-) -> None:
-    """The text-back the worker queues for the caller (app/courtesy), once it has."""
+) -> int:
+    """Show the text-back the worker queues for the caller (app/courtesy), once it has; the
+    outbox mark past it, so the nudge is waited for after it."""
     if view.database is None or state.caller is None or state.missed_calls != 1:
-        return
+        return mark
     if not settings.caller_text_on:
-        return
+        return mark
     for _ in range(int(2 * settings.worker_poll_seconds / 0.25) + 4):
         sent = await view.database.sent_after(mark, obligation_id=state.id)
         texts = [item for item in sent if item.to_number == state.caller]
         if texts:
             typer.echo("The caller hears back:")
             show_sent(texts)
-            return
+            return max(item.id for item in texts)
         await asyncio.sleep(0.25)
     typer.echo("  (No text-back to the caller yet: see caller_text on the obligation.)")
+    return mark
