@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.durations import format_duration, parse_duration
+from app.hours import parse_working_hours
 from app.phones import InvalidNumber, to_e164
 
 # Documented in the README: webhooks in demo mode are signed with this token.
@@ -23,6 +24,7 @@ DEMO_ACCOUNT_SID = "AC00000000000000000000000000000000"
 # The longest gap or backoff a setting may name: further out, date arithmetic on it
 # overflows (and no nudge is worth waiting a year for).
 LONGEST_DURATION = timedelta(days=365)
+LONGEST_PROMISE = timedelta(days=30)  # RETURN_WITHIN: a promise further out is none
 # Shorter API tokens can be guessed; `callpledge token create` makes 46 characters.
 SHORTEST_API_TOKEN = 20
 _DRIVERS = frozenset({"sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+psycopg", "postgres"})
@@ -84,6 +86,12 @@ class Settings(BaseSettings):
     webhook_disable_after_days: int = Field(default=5, ge=1, le=365)
     overdue_after: Duration = timedelta(days=1)
     retention_days: int | None = Field(default=None, ge=1, le=36500)
+    # Caller courtesy (app/courtesy): None means on in demo mode, off with Twilio credentials.
+    caller_text: bool | None = None
+    return_within: Duration = timedelta(hours=4)
+    caller_text_hours: str = "08:00-20:00"
+    caller_close_text: bool = False
+    team_name: str | None = Field(default=None, max_length=60)
 
     @field_validator(
         "twilio_account_sid",
@@ -97,6 +105,31 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("caller_text", "team_name", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("return_within", mode="before")
+    @classmethod
+    def _return_within(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("return_within")
+    @classmethod
+    def _promise_in_range(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0) or value > LONGEST_PROMISE:
+            raise ValueError(
+                f"must be longer than zero and at most {LONGEST_PROMISE.days} days, e.g. 4h"
+            )
+        return value
+
+    @field_validator("caller_text_hours")
+    @classmethod
+    def _caller_hours(cls, value: str) -> str:
+        caller_hours_ranges(value)
+        return value.strip()
 
     @field_validator("twilio_auth_token")
     @classmethod
@@ -265,6 +298,12 @@ class Settings(BaseSettings):
                 f"token; that is allowed only on a loopback address, not on {host!r}"
             )
 
+    @property
+    def caller_text_on(self) -> bool:
+        """Whether callers get text-backs: CALLER_TEXT, by default on in demo mode only (a
+        real account needs A2P registration for it first)."""
+        return self.demo_mode if self.caller_text is None else self.caller_text
+
     def public_url(self, path: str) -> str:
         """An absolute URL of this service, as Twilio reaches it."""
         return f"{self.public_base_url}{path}"
@@ -283,6 +322,16 @@ class Settings(BaseSettings):
     @classmethod
     def _retention_off(cls, value: Any) -> Any:
         return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
+
+
+def caller_hours_ranges(value: str) -> list[list[str]]:
+    """`HH:MM-HH:MM` as the ranges of one day (working_hours' format); ValueError if not."""
+    start, _, end = value.strip().partition("-")
+    try:
+        parse_working_hours({"mon": [[start.strip(), end.strip()]]})
+    except ValueError:
+        raise ValueError(f"{value!r} is not a range of the day such as 08:00-20:00") from None
+    return [[start.strip(), end.strip()]]
 
 
 def _in_range(value: timedelta) -> timedelta:

@@ -25,3 +25,6 @@ OUTBOX_BACKLOG = Gauge(
 WORKER_LAG = Gauge(
     "callpledge_worker_lag_seconds", "Age of the oldest due nudge or outbox item (0 if none)."
 )
+OBLIGATIONS_OVERDUE = Gauge(
+    "callpledge_obligations_overdue", "Open obligations past their promised_by (at the scrape)."
+)

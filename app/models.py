@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -90,6 +91,22 @@ class CloseReason(StrEnum):
     OPS = "ops"
 
 
+class CallerText(StrEnum):
+    """What became of the text-back to an obligation's caller, or why there is none."""
+
+    PENDING = "pending"  # opened; the worker has not looked at it yet
+    QUEUED = "queued"
+    SENT = "sent"
+    WITHHELD = "withheld"
+    OPTED_OUT = "opted_out"
+    LANDLINE = "landline"
+    DISABLED = "disabled"  # CALLER_TEXT=off
+    RECRUITER_OFF = "recruiter_off"  # the recruiter's caller_text is off
+    TOO_LATE = "too_late"  # it would arrive after the promise
+    CANCELLED = "cancelled"  # closed (or the promise passed) before it went
+    FAILED = "failed"
+
+
 class OutboxKind(StrEnum):
     SMS = "sms"
     CALL = "call"
@@ -124,6 +141,8 @@ class Recruiter(Base):
     # The public pledge record: opt-in, under /pledge/<slug>.
     public_pledge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     slug: Mapped[str | None] = mapped_column(String(60))
+    caller_text: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    caller_text_template: Mapped[str | None] = mapped_column(String(320))
 
     __table_args__ = (
         Index("uq_recruiters_active_line", "line", unique=True, **_where("active")),
@@ -168,6 +187,8 @@ class Obligation(Base):
     overdue_at: Mapped[datetime | None]
     # Set when erasure or retention removed what named the caller.
     redacted_at: Mapped[datetime | None]
+    promised_by: Mapped[datetime | None]
+    caller_text: Mapped[CallerText | None] = mapped_column(_enum(CallerText))
 
     __table_args__ = (
         # One open obligation per recruiter and caller; NULL callers (withheld) never merge.
@@ -184,6 +205,15 @@ class Obligation(Base):
         Index("ix_obligations_recruiter_opened", "recruiter_id", "opened_at", "id"),
         Index("ix_obligations_caller_opened", "caller", "opened_at", "id"),
         Index("ix_obligations_closed", "closed_at", **_where("closed_at IS NOT NULL")),
+        # status leads although constant: SQLite's planner then prefers it to the status index.
+        Index(
+            "ix_obligations_promised_open",
+            "status",
+            "promised_by",
+            "id",
+            **_where("status = 'open'"),
+        ),
+        Index("ix_obligations_caller_text_pending", "id", **_where("caller_text = 'pending'")),
     )
 
 
@@ -446,3 +476,14 @@ class RecordingDeletion(Base):
     __table_args__ = (
         Index("ix_recording_deletions_waiting", "id", **_where("deleted_at IS NULL")),
     )
+
+
+class CallerOptOut(Base):
+    """A caller a line must not text: they texted STOP to it, or their number is a landline."""
+
+    __tablename__ = "caller_opt_outs"
+
+    line: Mapped[str] = mapped_column(String(20), primary_key=True)
+    caller: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(24))  # opted_out or landline
+    at: Mapped[datetime]

@@ -17,6 +17,7 @@ from app.api.schemas import (
     obligation_detail_out,
     obligation_out,
 )
+from app.courtesy.policy import Courtesy
 from app.durations import parse_duration
 from app.errors import InvalidInput
 from app.http.deps import ClockDep, SessionDep, SettingsDep
@@ -40,6 +41,7 @@ Cursor = Annotated[
 async def list_obligations(
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     status: ObligationStatus | None = None,
     recruiter_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     caller: Annotated[
@@ -47,19 +49,26 @@ async def list_obligations(
     ] = None,
     opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
     opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: open past promised_by, longest overdue first; false: the rest"),
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ObligationPage:
+    now = clock.now()
     where = ops.ObligationFilter(
         status=status,
         recruiter_id=recruiter_id,
         caller=None if caller is None else _caller(caller, settings.default_region),
         opened_after=opened_after,
         opened_before=opened_before,
+        overdue=overdue,
+        at=now,
     )
     page = await ops.list_obligations(session, where=where, cursor=cursor, limit=limit)
     return ObligationPage(
-        items=[obligation_out(v) for v in page.items], next_cursor=page.next_cursor
+        items=[obligation_out(v, now=now) for v in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -75,8 +84,11 @@ def _caller(raw: str, region: str) -> str:
     summary="One obligation with its timeline",
     responses=responses(404, 422),
 )
-async def get_one(obligation_id: ObligationId, session: SessionDep) -> ObligationDetail:
-    return obligation_detail_out(await ops.obligation_detail(session, obligation_id))
+async def get_one(
+    obligation_id: ObligationId, session: SessionDep, clock: ClockDep
+) -> ObligationDetail:
+    view = await ops.obligation_detail(session, obligation_id)
+    return obligation_detail_out(view, now=clock.now())
 
 
 @router.post(
@@ -89,16 +101,22 @@ async def close(
     session: SessionDep,
     clock: ClockDep,
     actor: ActorDep,
+    settings: SettingsDep,
     body: CloseRequest | None = None,
 ) -> ObligationDetail:
+    now = clock.now()
+    notify = body.notify_caller if body and body.notify_caller is not None else None
+    if notify is None:
+        notify = settings.caller_close_text
     view = await ops.close_by_ops(
         session,
         obligation_id=obligation_id,
         actor=actor,
-        at=clock.now(),
+        at=now,
         note=body.note if body else None,
+        notify_caller=Courtesy.of(settings) if notify else None,
     )
-    return obligation_detail_out(view)
+    return obligation_detail_out(view, now=now)
 
 
 @router.post(
@@ -125,7 +143,7 @@ async def snooze(
         until=until,
         duration=duration,
     )
-    return obligation_detail_out(view)
+    return obligation_detail_out(view, now=clock.now())
 
 
 def _duration(text: str) -> timedelta:

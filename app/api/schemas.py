@@ -16,7 +16,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
-from app.models import CloseReason, ObligationStatus
+from app.courtesy.texts import TEMPLATE_MOST
+from app.courtesy.views import is_overdue
+from app.models import CallerText, CloseReason, ObligationStatus
 from app.obligations.queries import ObligationView
 
 # Inputs far outside any real data are clamped here, so arithmetic on them cannot overflow.
@@ -78,6 +80,12 @@ Slug = Annotated[
 ]
 Name = Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
 Duration = Annotated[str, StringConstraints(pattern=r"^(?:\d{1,7}[smhd])+$", max_length=40)]
+CallerTemplate = Annotated[
+    str, StringConstraints(min_length=1, max_length=TEMPLATE_MOST, pattern=PRINTABLE)
+]
+_TEMPLATE_HELP = (
+    "the text-back, with {caller_name}, {recruiter}, {promise} and {team}; null: the default"
+)
 
 _HOURS_EXAMPLE = {"mon": [["09:00", "17:30"]], "tue": [["09:00", "12:00"], ["13:00", "17:30"]]}
 T = "2026-01-05T10:00:00Z"
@@ -113,6 +121,8 @@ class RecruiterCreate(BaseModel):
     )
     public_pledge: StrictBool = Field(False, description="publish the record at /pledge/SLUG")
     slug: Slug | None = Field(None, description="the public record's address, e.g. alice-example")
+    caller_text: StrictBool | None = Field(None, description="text-backs to callers (default true)")
+    caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
 
 class RecruiterUpdate(BaseModel):
@@ -129,6 +139,8 @@ class RecruiterUpdate(BaseModel):
     client_identity: ClientIdentity | None = None
     public_pledge: StrictBool | SkipJsonSchema[None] = None
     slug: Slug | None = None
+    caller_text: StrictBool | None = Field(None, description="null: true")
+    caller_text_template: CallerTemplate | None = Field(None, description=_TEMPLATE_HELP)
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (a null for a required field is left to the service)."""
@@ -153,6 +165,8 @@ class Recruiter(BaseModel):
             "sms_error_code": None,
             "created_at": T,
             "updated_at": T,
+            "caller_text": True,
+            "caller_text_template": None,
         }
     )
 
@@ -171,6 +185,8 @@ class Recruiter(BaseModel):
     sms_error_code: int | None = Field(description="Twilio's error, e.g. 21610 after STOP")
     created_at: datetime
     updated_at: datetime
+    caller_text: bool = Field(description="whether callers get a text-back")
+    caller_text_template: str | None = Field(description=_TEMPLATE_HELP)
 
 
 class RecruiterList(BaseModel):
@@ -220,6 +236,9 @@ _OBLIGATION_EXAMPLE: dict[str, Any] = {
     "sms_error_code": None,
     "closed_at": None,
     "close_reason": None,
+    "promised_by": "2026-01-05T14:00:00Z",
+    "overdue": False,
+    "caller_text": "sent",
 }
 
 
@@ -243,6 +262,14 @@ class Obligation(BaseModel):
     sms_error_code: int | None = Field(description="why the last nudge failed, e.g. 21610")
     closed_at: datetime | None
     close_reason: CloseReason | None
+    promised_by: datetime | None = Field(
+        description="when the recruiter pledged to call back: RETURN_WITHIN of working time "
+        "after the call (null until the worker has seen it, or for a withheld caller)"
+    )
+    overdue: bool = Field(description="open and past promised_by")
+    caller_text: CallerText | None = Field(
+        description="the caller's text-back: pending, queued, sent, or why none was sent"
+    )
 
 
 class ObligationDetail(Obligation):
@@ -273,6 +300,10 @@ class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid") | examples({"note": "spoke to them by email"})
 
     note: Annotated[str, StringConstraints(max_length=500, pattern=PRINTABLE)] | None = None
+    notify_caller: StrictBool | None = Field(
+        None,
+        description="text the caller that their message was picked up (default: CALLER_CLOSE_TEXT)",
+    )
 
 
 class SnoozeUntil(BaseModel):
@@ -333,18 +364,19 @@ class CallPage(BaseModel):
     next_cursor: str | None
 
 
-def obligation_out(view: ObligationView) -> Obligation:
-    """The API's view of an obligation and its voicemails."""
-    return Obligation.model_validate(_columns(view) | {"voicemails": view.voicemails})
+def obligation_out(view: ObligationView, *, now: datetime) -> Obligation:
+    """The API's view of an obligation and its voicemails, overdue or not at `now`."""
+    return Obligation.model_validate(_columns(view, now) | {"voicemails": view.voicemails})
 
 
-def obligation_detail_out(view: ObligationView) -> ObligationDetail:
+def obligation_detail_out(view: ObligationView, *, now: datetime) -> ObligationDetail:
     """The API's view of an obligation, its voicemails and its timeline."""
     return ObligationDetail.model_validate(
-        _columns(view) | {"voicemails": view.voicemails, "events": view.events}
+        _columns(view, now) | {"voicemails": view.voicemails, "events": view.events}
     )
 
 
-def _columns(view: ObligationView) -> dict[str, Any]:
+def _columns(view: ObligationView, now: datetime) -> dict[str, Any]:
     row = view.obligation
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    columns = {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    return columns | {"overdue": is_overdue(row, now)}

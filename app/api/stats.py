@@ -68,5 +68,8 @@ def _figures(figures: stats.Figures) -> dict[str, object]:
             time_to_return=TimeToReturn(
                 median_seconds=figures.median_seconds, p90_seconds=figures.p90_seconds
             ),
+            kept=figures.kept,
+            broken=figures.broken,
+            kept_ratio=figures.kept_ratio,
         )
     )

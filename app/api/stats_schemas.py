@@ -31,6 +31,9 @@ class Figures(BaseModel):
     missed: int = Field(description="calls missed in the window")
     returned: int = Field(description="obligations closed in the window by callback or answer")
     time_to_return: TimeToReturn = Field(description="closed_at − opened_at of those returned")
+    kept: int = Field(description="closed in the window by callback or answer by promised_by")
+    broken: int = Field(description="promised_by fell in the window while still open")
+    kept_ratio: float | None = Field(description="kept / (kept + broken); null: neither")
 
 
 class _Recruiter(BaseModel):
@@ -56,6 +59,9 @@ class Stats(Figures, _Window):
             "missed": 12,
             "returned": 9,
             "time_to_return": {"median_seconds": 5400.0, "p90_seconds": 86400.0},
+            "kept": 8,
+            "broken": 2,
+            "kept_ratio": 0.8,
             "by_recruiter": [],
         }
     )

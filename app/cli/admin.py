@@ -134,6 +134,13 @@ Pledge = Annotated[
     typer.Option("--public-pledge/--no-public-pledge", help="Publish the pledge record."),
 ]
 Slug = Annotated[str | None, typer.Option(help="The record's address /pledge/SLUG ('' clears).")]
+CallerTextFlag = Annotated[
+    bool | None, typer.Option("--caller-text/--no-caller-text", help="Text-backs to callers.")
+]
+Template = Annotated[
+    str | None,
+    typer.Option(help="Text-back with {caller_name} {recruiter} {promise} {team} ('' clears)."),
+]
 
 
 @recruiter_cli.command("add")
@@ -147,6 +154,8 @@ def recruiter_add(
     working_hours: Hours = None,
     public_pledge: Pledge = None,
     slug: Slug = None,
+    caller_text: CallerTextFlag = None,
+    caller_text_template: Template = None,
 ) -> None:
     """Add a recruiter and their line."""
     fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
@@ -157,6 +166,8 @@ def recruiter_add(
         "working_hours": _working_hours(working_hours),
         "public_pledge": public_pledge,
         "slug": slug or None,
+        "caller_text": caller_text,
+        "caller_text_template": caller_text_template or None,
     }
     fields |= {key: value for key, value in optional.items() if value is not None}
 
@@ -199,6 +210,8 @@ def recruiter_update(
     working_hours: Hours = None,
     public_pledge: Pledge = None,
     slug: Slug = None,
+    caller_text: CallerTextFlag = None,
+    caller_text_template: Template = None,
 ) -> None:
     """Change some of a recruiter's fields."""
     given = {
@@ -208,10 +221,13 @@ def recruiter_update(
         "timezone": timezone,
         "escalation_number": escalation_number,
         "client_identity": client_identity,
+        "caller_text_template": caller_text_template,
     }
     changes: dict[str, Any] = {
         key: (value or None) for key, value in given.items() if value is not None
     }
+    if caller_text is not None:
+        changes["caller_text"] = caller_text
     if working_hours is not None:
         changes["working_hours"] = _working_hours(working_hours)
     if slug is not None:
@@ -256,6 +272,8 @@ def _show(recruiter: Recruiter) -> None:
         "hours": json.dumps(recruiter.working_hours) if recruiter.working_hours else None,
         "sms blocked": recruiter.sms_error_code,
         "pledge": f"/pledge/{recruiter.slug}" if recruiter.public_pledge else None,
+        "caller text": None if recruiter.caller_text else "off",
+        "template": recruiter.caller_text_template,
     }
     shown = "  ".join(f"{key} {value}" for key, value in extras.items() if value is not None)
     if shown:

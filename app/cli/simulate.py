@@ -28,7 +28,7 @@ from app.phones import for_people, is_withheld
 from app.simulator import scenarios
 from app.simulator.exchange import CallScript, FlowError, RecruiterDoes
 from app.simulator.recruiter import send_text
-from app.simulator.service_view import ApiRefused, View, open_view
+from app.simulator.service_view import ApiRefused, ObligationState, View, open_view
 from app.simulator.twilio import TwilioSimulator
 
 simulate_cli = command_group(
@@ -113,6 +113,7 @@ def missed_call(
         state = await after_call(view, line=line, call_sid=record.call_sid, settings=settings)
         if state is None or state.status != "open":
             return
+        mark = await _show_caller_text(view, state, mark=mark, settings=settings)
         if wait:
             await wait_for_nudge(view, state, mark=mark, settings=settings)
         else:
@@ -266,3 +267,24 @@ def _ringing(caller: str, line: str, name: str | None) -> str:
 
 def _caller(raw: str, settings: Settings) -> str:
     return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)
+
+
+async def _show_caller_text(
+    view: View, state: ObligationState, *, mark: int, settings: Settings
+) -> int:
+    """Show the text-back the worker queues for the caller (app/courtesy), once it has; the
+    outbox mark past it, so the nudge is waited for after it."""
+    if view.database is None or state.caller is None or state.missed_calls != 1:
+        return mark
+    if not settings.caller_text_on:
+        return mark
+    for _ in range(int(2 * settings.worker_poll_seconds / 0.25) + 4):
+        sent = await view.database.sent_after(mark, obligation_id=state.id)
+        texts = [item for item in sent if item.to_number == state.caller]
+        if texts:
+            typer.echo("The caller hears back:")
+            show_sent(texts)
+            return max(item.id for item in texts)
+        await asyncio.sleep(0.25)
+    typer.echo("  (No text-back to the caller yet: see caller_text on the obligation.)")
+    return mark

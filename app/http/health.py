@@ -10,11 +10,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import migrate
+from app.courtesy.overdue import count_overdue
 from app.db import begin_read_only
 from app.errors import Unavailable, log_database_error
 from app.http.deps import RuntimeDep
 from app.http.openapi import responses
-from app.metrics import OUTBOX_BACKLOG, WORKER_LAG
+from app.metrics import OBLIGATIONS_OVERDUE, OUTBOX_BACKLOG, WORKER_LAG
 from app.models import Obligation, OutboxItem, OutboxStatus, Recruiter
 from app.reminders.queue import due
 
@@ -73,7 +74,8 @@ async def observe(sessions: async_sessionmaker[AsyncSession], now: datetime) -> 
 
 
 async def refresh_work_gauges(session: AsyncSession, *, now: datetime) -> None:
-    """Set the outbox backlog and the worker lag (age of the oldest due work, 0 if none)."""
+    """Set the outbox backlog, the worker lag (age of the oldest due work, 0 if none) and the
+    count of overdue obligations."""
     backlog = 0
     for status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
         # One count per status reads its partial index, never the whole outbox.
@@ -90,5 +92,6 @@ async def refresh_work_gauges(session: AsyncSession, *, now: datetime) -> None:
         )
     )
     OUTBOX_BACKLOG.set(backlog)
+    OBLIGATIONS_OVERDUE.set(await count_overdue(session, now=now))
     oldest = min((t for t in (oldest_nudge, oldest_item) if t is not None), default=now)
     WORKER_LAG.set(max(0.0, (now - oldest).total_seconds()))

@@ -45,9 +45,9 @@ WITH existing AS (
 ), merged AS (
     INSERT INTO obligations AS o (recruiter_id, caller, caller_name, status, opened_at,
         last_missed_at, missed_calls, reminders_sent, next_reminder_at, callback_attempts,
-        updated_at)
+        updated_at, caller_text)
     SELECT %(recruiter_id)s, %(caller)s, %(caller_name)s, 'open', %(at)s, %(at)s, 1, 0,
-        %(first_due)s, 0, %(at)s
+        %(first_due)s, 0, %(at)s, 'pending'
     FROM eligible
     WHERE %(caller)s::varchar IS NOT NULL AND NOT EXISTS (SELECT 1 FROM closed_later)
     ON CONFLICT (recruiter_id, caller) WHERE status = 'open' DO UPDATE SET

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import core_table, value_param
-from app.models import Call, Obligation, ObligationEvent, ObligationStatus
+from app.models import Call, CallerText, Obligation, ObligationEvent, ObligationStatus
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,8 @@ def _open_or_merge(insert: Any) -> Any:
         "next_reminder_at": value_param(Obligation.next_reminder_at, "first_due"),
         "callback_attempts": literal(0, Obligation.callback_attempts.type),
         "updated_at": at,
+        # Only a new obligation waits for its promise and text-back (app/courtesy).
+        "caller_text": literal(CallerText.PENDING.value, Obligation.caller_text.type),
     }
     source = select(*[value.label(name) for name, value in columns.items()]).where(
         ~_closed_later().exists()

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.closing import queue_close_text
+from app.courtesy.overdue import most_overdue_first, not_overdue_at
+from app.courtesy.policy import Courtesy
 from app.errors import InvalidInput, NotFound
 from app.models import (
     Call,
@@ -33,6 +36,8 @@ class ObligationFilter:
     caller: str | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
+    overdue: bool | None = None  # past `promised_by` at `at` and still open (app/courtesy)
+    at: datetime | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
         """The WHERE clauses of the filters given."""
@@ -59,6 +64,13 @@ async def list_obligations(
 ) -> Page[ObligationView]:
     """A page of obligations, newest opened first."""
     statement = select(Obligation).where(*where.clauses())
+    if where.overdue is not None and where.at is not None:
+        if where.overdue:
+            page = await most_overdue_first(
+                session, statement, now=where.at, cursor=cursor, limit=limit
+            )
+            return await _with_voicemails(session, page)
+        statement = statement.where(not_overdue_at(where.at))
     page = await newest_first(
         session,
         statement,
@@ -68,6 +80,10 @@ async def list_obligations(
         cursor=cursor,
         limit=limit,
     )
+    return await _with_voicemails(session, page)
+
+
+async def _with_voicemails(session: AsyncSession, page: Page[Obligation]) -> Page[ObligationView]:
     voicemails = await _voicemails(session, [o.id for o in page.items])
     views = [ObligationView(o, voicemails.get(o.id, [])) for o in page.items]
     return Page(views, page.next_cursor)
@@ -90,14 +106,23 @@ async def obligation_detail(session: AsyncSession, obligation_id: int) -> Obliga
 
 
 async def close_by_ops(
-    session: AsyncSession, *, obligation_id: int, actor: str, at: datetime, note: str | None
+    session: AsyncSession,
+    *,
+    obligation_id: int,
+    actor: str,
+    at: datetime,
+    note: str | None,
+    notify_caller: Courtesy | None = None,
 ) -> ObligationView:
-    """Close with reason `ops`; an obligation closed already is left as it is."""
+    """Close with reason `ops`; an obligation closed already is left as it is. With
+    `notify_caller`, the caller is told their message was picked up."""
     obligation = await locked(session, obligation_id)
     detail = {"note": note} if note else None
-    await close(
+    closed = await close(
         session, obligation=obligation, reason=CloseReason.OPS, actor=actor, at=at, detail=detail
     )
+    if closed and notify_caller is not None:
+        await queue_close_text(session, obligation=obligation, courtesy=notify_caller, at=at)
     return await obligation_detail(session, obligation_id)
 
 

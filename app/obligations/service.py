@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import values_for
 from app.errors import Conflict, NotFound
 from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
-from app.models import Call, CloseReason, Obligation, ObligationStatus
+from app.models import Call, CallerText, CloseReason, Obligation, ObligationStatus
 from app.obligations.miss_sql import miss_statements
 from app.obligations.timeline import TWILIO, EventKind, add_event
 from app.reminders.policy import NudgePolicy
@@ -165,6 +165,7 @@ async def open_for_withheld_voicemail(
         next_reminder_at=policy.first_due(at),
         callback_attempts=0,
         updated_at=at,
+        caller_text=CallerText.WITHHELD,
     )
     session.add(obligation)
     await session.flush()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.promises import kept_and_broken, ratio
 from app.models import Call, CloseReason, Obligation, ObligationStatus, Recruiter
 
 AGE_BUCKETS = (
@@ -40,10 +41,16 @@ class Figures:
     returned: int = 0
     median_seconds: float | None = None
     p90_seconds: float | None = None
+    kept: int = 0  # promises kept and broken (app/courtesy/promises.py)
+    broken: int = 0
 
     @property
     def open_total(self) -> int:
         return sum(self.open_by_age.values())
+
+    @property
+    def kept_ratio(self) -> float | None:
+        return ratio(self.kept, self.broken)
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,11 @@ async def compute_stats(session: AsyncSession, *, since: datetime, until: dateti
     for returned_by, (count, median, p90) in (await _returned(session, since, until)).items():
         target = total if returned_by is None else figures[returned_by]
         target.returned, target.median_seconds, target.p90_seconds = count, median, p90
+    for kept_by, (kept, broken) in (
+        await kept_and_broken(session, since=since, until=until)
+    ).items():
+        figures[kept_by].kept, figures[kept_by].broken = kept, broken
+        total.kept, total.broken = total.kept + kept, total.broken + broken
     recruiters = await session.execute(
         select(Recruiter.id, Recruiter.name)
         .where(or_(Recruiter.active, Recruiter.id.in_(list(figures))))

@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     CALL_FAILED = "call_failed"  # Twilio refused a click-to-call for good
     SNOOZED = "snoozed"
     CLOSED = "closed"
+    CALLER_TEXT = "caller_text"  # the caller's text-back: queued, sent, or why none
+    CALLER_SMS = "caller_sms"  # the caller texted the line while it was open
 
 
 async def add_event(

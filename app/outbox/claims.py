@@ -16,6 +16,9 @@ from datetime import datetime
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.outcomes import is_caller_sms, moot_caller_texts
+from app.courtesy.policy import CallerHours
+from app.hours import WorkingHours
 from app.metrics import NUDGES
 from app.models import (
     Obligation,
@@ -25,7 +28,6 @@ from app.models import (
     OutboxStatus,
     Recruiter,
 )
-from app.recruiters.hours import WorkingHours
 from app.reminders.queue import HELD_BY_SNOOZE, REMINDER_PURPOSES
 from app.twilio.outbound import Outgoing
 
@@ -60,10 +62,15 @@ class _Recipient:
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, name: str, stale_before: datetime | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    name: str,
+    stale_before: datetime | None = None,
+    caller_hours: CallerHours | None = None,
 ) -> tuple[list[Claimed], bool]:
     """Claim a batch of due items (SKIP LOCKED), or of items claimed before `stale_before` and
-    never recorded; whether the batch was full."""
+    never recorded; whether the batch was full. SMS to callers wait for `caller_hours`."""
     items = (
         await session.scalars(
             _due(now, stale_before).limit(BATCH).with_for_update(skip_locked=True)
@@ -78,7 +85,7 @@ async def claim_due(
         if item.id in moot and item.attempts == 0:
             item.status = OutboxStatus.CANCELLED
             NUDGES.labels(outcome="cancelled").inc()
-        elif (opens := _opens(item, recipient, now)) > now:
+        elif (opens := _opens(item, recipient, now, caller_hours)) > now:
             item.status, item.next_attempt_at = OutboxStatus.PENDING, opens
             item.claimed_at, item.claimed_by = None, None
             NUDGES.labels(outcome="deferred").inc()
@@ -158,9 +165,17 @@ def _due(now: datetime, stale_before: datetime | None) -> Select[OutboxItem]:
     )
 
 
-def _opens(item: OutboxItem, recipient: _Recipient | None, now: datetime) -> datetime:
+def _opens(
+    item: OutboxItem,
+    recipient: _Recipient | None,
+    now: datetime,
+    caller_hours: CallerHours | None = None,
+) -> datetime:
     """When the item may go: now, or for a reminder the start of its recruiter's next working
-    period (reminders never go outside the recruiter's working hours)."""
+    period (reminders never go outside the recruiter's working hours), or for an SMS to a
+    caller the next caller hours in the recruiter's zone."""
+    if is_caller_sms(item.purpose) and caller_hours is not None and recipient is not None:
+        return caller_hours.in_zone(recipient.hours.tz.key).next_open(now)
     if item.purpose not in REMINDER_PURPOSES or recipient is None:
         return now
     return recipient.hours.next_open(now)
@@ -179,10 +194,11 @@ def _outgoing(item: OutboxItem) -> Outgoing:
 
 async def _moot(session: AsyncSession, items: Sequence[OutboxItem], now: datetime) -> set[int]:
     """Reminders whose obligations have all closed, or (nudges and digests) are all snoozed
-    at `now`, since they were queued."""
+    at `now`, since they were queued; and text-backs to callers that are moot."""
+    moot_texts = await moot_caller_texts(session, items, now)
     ids = [i.id for i in items if i.purpose in REMINDER_PURPOSES]
     if not ids:
-        return set()
+        return moot_texts
     held = {i.id for i in items if i.purpose in HELD_BY_SNOOZE}
     rows = await session.execute(
         select(OutboxObligation.outbox_id, Obligation.status, Obligation.snoozed_until)
@@ -195,7 +211,7 @@ async def _moot(session: AsyncSession, items: Sequence[OutboxItem], now: datetim
         snoozed = snoozed_until is not None and snoozed_until > now
         if status is ObligationStatus.OPEN and not (outbox_id in held and snoozed):
             wanted.add(outbox_id)
-    return linked - wanted
+    return (linked - wanted) | moot_texts
 
 
 async def _recipients(session: AsyncSession, items: Sequence[OutboxItem]) -> dict[int, _Recipient]:

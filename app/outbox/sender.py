@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
+from app.courtesy.outcomes import mark_sent
+from app.courtesy.policy import CallerHours
 from app.db import begin_read_only, unit_of_work
 from app.metrics import NUDGES, OUTBOX_SENDS
 from app.models import OutboxItem, OutboxKind, OutboxStatus
@@ -76,7 +78,9 @@ class OutboxSender:
         clock: Clock,
         max_backoff: timedelta,
         name: str,
+        caller_hours: CallerHours | None = None,
     ) -> None:
+        self.caller_hours = caller_hours
         self.sessions = sessions
         self.transport = transport
         self.clock = clock
@@ -103,7 +107,11 @@ class OutboxSender:
                 now = self.clock.now()
                 stale_before = now - SENDING_LEASE if stale else None
                 batch, full = await claim_due(
-                    session, now=now, name=self.name, stale_before=stale_before
+                    session,
+                    now=now,
+                    name=self.name,
+                    stale_before=stale_before,
+                    caller_hours=self.caller_hours,
                 )
             sent += await self._send_batch(batch, stopping)
         return sent
@@ -244,6 +252,7 @@ class OutboxSender:
         if item.status is OutboxStatus.SENDING:  # a delivery report may have come first
             item.status = OutboxStatus.SENT
             item.error_code, item.error_message = None, None
+            await mark_sent(session, item=item, at=now)
         if (
             claimed.recruiter_flagged
             and claimed.recruiter_id is not None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from app.care.loop import CareLoop
 from app.config import Settings
+from app.courtesy.opening import open_promises
+from app.courtesy.policy import Courtesy
 from app.outbox.sender import OutboxSender
 from app.reminders.queue import Nudging, queue_due_nudges
 from app.runtime import Runtime
@@ -39,12 +41,14 @@ class Worker:
         self.runtime = runtime
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.nudging = Nudging(runtime.policy, runtime.settings.escalation_number)
+        self.courtesy = Courtesy.of(runtime.settings)
         self.sender = OutboxSender(
             runtime.sessions,
             transport=transport or transport_for(runtime.settings),
             clock=runtime.clock,
             max_backoff=runtime.settings.retry_max_backoff,
             name=self.name,
+            caller_hours=self.courtesy.hours,
         )
         self._stop = asyncio.Event()
         # Each in a task of its own: a hanging webhook receiver never holds nudges up.
@@ -58,8 +62,10 @@ class Worker:
         return self._stop.is_set()
 
     async def run_once(self) -> Pass:
-        """One pass: queue the due nudges, then send what the outbox has due."""
+        """One pass: make new obligations' promises and text-backs, queue the due nudges, then
+        send what the outbox has due."""
         try:
+            await self._open_promises()
             queued = await queue_due_nudges(
                 self.runtime.sessions,
                 nudging=self.nudging,
@@ -71,6 +77,19 @@ class Worker:
             raise
         sent = await self.sender.send_due(self.stopping)
         return Pass(queued, sent)
+
+    async def _open_promises(self) -> None:
+        """The courtesy pass (app/courtesy); its failure must not hold the nudges back."""
+        try:
+            await open_promises(
+                self.runtime.sessions,
+                courtesy=self.courtesy,
+                now=self.runtime.clock.now,
+                stopping=self.stopping,
+            )
+        except Exception as exc:  # the next pass tries again
+            log.error("promise pass failed (%s)", type(exc).__name__)
+            log.debug("promise pass failed", exc_info=True)
 
     async def run(self) -> None:
         """Pass after pass, WORKER_POLL_SECONDS apart, until `stop()`."""

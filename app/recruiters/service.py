@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.courtesy.views import clean_caller_text, clean_template
 from app.errors import Conflict, InvalidInput, NotFound
+from app.hours import parse_working_hours
 from app.models import Recruiter
 from app.phones import InvalidNumber, is_withheld, to_e164
-from app.recruiters.hours import parse_working_hours
 
 
 async def active_by_line(session: AsyncSession, line: str) -> Recruiter | None:
@@ -65,6 +66,8 @@ EDITABLE = frozenset(
         "client_identity",
         "public_pledge",
         "slug",
+        "caller_text",
+        "caller_text_template",
     }
 )
 
@@ -228,6 +231,8 @@ _CLEANERS: dict[str, Callable[[Any, Numbering], Any]] = {
     "client_identity": _client_identity,
     "public_pledge": _public_pledge,
     "slug": _slug,
+    "caller_text": clean_caller_text,
+    "caller_text_template": clean_template,
 }
 
 

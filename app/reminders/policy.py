@@ -72,6 +72,7 @@ class NudgeFacts:
     missed_calls: int
     transcript: str | None = None
     has_voicemail: bool = False
+    due_by: str | None = None  # the promise, e.g. "Due by 12:30" (app/courtesy)
 
 
 def nudge_text(facts: NudgeFacts, now: datetime) -> str:
@@ -80,6 +81,8 @@ def nudge_text(facts: NudgeFacts, now: datetime) -> str:
 
     def render(transcript: str, name: str) -> str:
         lines = [f"#{n} Call back {_who(facts.caller, name)}: {_calls(facts, now)}."]
+        if facts.due_by:
+            lines[0] += f" {facts.due_by}."
         if transcript:
             lines.append(f'Voicemail: "{transcript}"')
         elif facts.has_voicemail:

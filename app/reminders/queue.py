@@ -17,7 +17,9 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.courtesy.texts import due_words
 from app.db import unit_of_work
+from app.hours import WorkingHours
 from app.metrics import NUDGES
 from app.models import (
     Obligation,
@@ -29,7 +31,6 @@ from app.models import (
 )
 from app.obligations.timeline import WORKER, EventKind
 from app.outbox.service import enqueue
-from app.recruiters.hours import WorkingHours
 from app.reminders.policy import (
     NudgeFacts,
     NudgePolicy,
@@ -135,7 +136,8 @@ class _Batch:
                 .with_for_update()
             )
         ).all()
-        self.facts = await _facts(self.session, obligations)
+        zones = {r.id: r.timezone for r in recruiters}
+        self.facts = await _facts(self.session, obligations, self.at, zones)
         self.transcribing = await _transcribing(self.session, obligations)
         owned = {key: list(group) for key, group in groupby(obligations, lambda o: o.recruiter_id)}
         queued = 0
@@ -287,7 +289,9 @@ class _Batch:
         )
 
 
-async def _facts(session: AsyncSession, obligations: Sequence[Obligation]) -> dict[int, NudgeFacts]:
+async def _facts(
+    session: AsyncSession, obligations: Sequence[Obligation], at: datetime, zones: dict[int, str]
+) -> dict[int, NudgeFacts]:
     """What the texts say about each obligation, with its latest voicemail transcript."""
     transcripts: dict[int, str | None] = {}
     rows = await session.execute(
@@ -308,6 +312,9 @@ async def _facts(session: AsyncSession, obligations: Sequence[Obligation]) -> di
             missed_calls=o.missed_calls,
             transcript=transcripts.get(o.id),
             has_voicemail=o.id in transcripts,
+            due_by=None
+            if o.promised_by is None
+            else due_words(o.promised_by, at, zones.get(o.recruiter_id, "UTC")),
         )
         for o in obligations
     }

@@ -13,6 +13,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.courtesy.closing import queue_close_text
+from app.courtesy.policy import Courtesy
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.obligations.service import close, snooze
 from app.obligations.timeline import recruiter_actor
@@ -36,6 +38,7 @@ class Sender:
     recruiter: Recruiter
     message_sid: str
     at: datetime
+    courtesy: Courtesy | None = None  # with close_text on, DONE tells the caller
 
     @property
     def actor(self) -> str:
@@ -100,6 +103,10 @@ async def _close(session: AsyncSession, obligation: Obligation, sender: Sender) 
         detail=detail,
     ):
         return f"#{obligation.id} was closed already."
+    if sender.courtesy is not None and sender.courtesy.close_text:
+        await queue_close_text(
+            session, obligation=obligation, courtesy=sender.courtesy, at=sender.at
+        )
     return f"Closed #{obligation.id} ({_who(obligation)}). Thank you!"
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.outcomes import caller_failure, is_caller_sms
 from app.metrics import NUDGES
 from app.models import Obligation, OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
 from app.obligations.timeline import TWILIO, EventKind, add_events
@@ -100,6 +101,9 @@ async def flag_failure(
 ) -> None:
     """A message failed for good: show it on its obligations and, if it was for the
     recruiter's own mobile, on the recruiter (who may have texted STOP)."""
+    if is_caller_sms(item.purpose):  # to a caller: app/courtesy marks it
+        await caller_failure(session, item=item, code=code, at=at, actor=actor)
+        return
     # The recruiter's row first, then the obligations': the order the worker's nudge pass
     # locks them in. The opposite order can deadlock with it on PostgreSQL.
     recruiter = await _recruiter_at(session, item)

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.courtesy.optouts import on_caller_sms
+from app.courtesy.policy import Courtesy
 from app.db import dialect_insert
 from app.models import InboundMessage, OutboxKind
 from app.outbox.service import enqueue
@@ -66,7 +68,7 @@ async def on_incoming(session: AsyncSession, *, sms: IncomingSms, settings: Sett
     reply = await carry_out(
         session,
         command=command,
-        sender=Sender(recruiter, sms.message_sid, sms.at),
+        sender=Sender(recruiter, sms.message_sid, sms.at, Courtesy.of(settings)),
         settings=settings,
     )
     await session.execute(
@@ -88,6 +90,15 @@ async def _relay(
     if owner is None:
         log.info("SMS %s reached a line no active recruiter has", sms.message_sid)
         return Handled(kind, None)
+    if sender is not None:
+        await on_caller_sms(
+            session,
+            owner=owner,
+            sender=sender,
+            body=sms.body,
+            message_sid=sms.message_sid,
+            at=sms.at,
+        )
     await enqueue(
         session,
         key=f"{RELAY}:{sms.message_sid}",

@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.hours import zone
 from app.models import Call, Obligation, ObligationStatus, Recruiter, Voicemail
 from app.obligations import queries as ops
 from app.paging import Page, newest_first, oldest_first
-from app.recruiters.hours import zone
 
 PAGE_SIZE = 50
 SNOOZES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4)}

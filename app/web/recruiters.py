@@ -11,10 +11,10 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from app.errors import AppError, InvalidInput
+from app.hours import WEEKDAYS
 from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.models import Recruiter
 from app.recruiters import service as recruiters
-from app.recruiters.hours import WEEKDAYS
 from app.web.auth import ActingDep, OperatorDep
 from app.web.render import page
 

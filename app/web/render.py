@@ -10,8 +10,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
+from app.hours import zone
 from app.phones import for_people
-from app.recruiters.hours import zone
 
 HERE = Path(__file__).parent
 # Autoescaped: HTML pages and the SVG badge (Starlette's default leaves .svg unescaped).

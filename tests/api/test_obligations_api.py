@@ -238,6 +238,9 @@ async def test_an_obligation_shows_every_contract_field(
         "sms_error_code": 21610,
         "closed_at": None,
         "close_reason": None,
+        "promised_by": None,
+        "overdue": False,
+        "caller_text": None,
     }
 
 

@@ -82,6 +82,10 @@ def figures(
         "missed": missed,
         "returned": returned,
         "time_to_return": {"median_seconds": median, "p90_seconds": p90},
+        # No promises in this fixture (tests/courtesy counts kept and broken ones).
+        "kept": 0,
+        "broken": 0,
+        "kept_ratio": None,
     }
 
 

@@ -162,7 +162,9 @@ async def test_anyone_elses_text_is_relayed_and_never_carried_out(
     response, before, after, sid = await line.text(sender, body)
 
     assert messages(response) == []
-    assert changed(before, after) == {LOG, "outbox"}
+    # The caller, who has an open obligation, gets their text on its timeline (issue 13).
+    timeline = {"obligation_events"} if sender == CALLER else set()
+    assert changed(before, after) == {LOG, "outbox"} | timeline
     logged = db.one(InboundMessage, InboundMessage.message_sid == sid)
     assert (logged.kind, logged.body, logged.reply) == ("relayed", body, None)
     relayed = db.one(OutboxItem, OutboxItem.purpose == "relay")

@@ -70,7 +70,9 @@ async def test_the_nudge_names_the_caller_and_the_reply_commands(
     await worker.run_once()
     [message] = sms_to(fake_twilio, recruiter.mobile)
     assert message["body"] == (
-        f"#{obligation_id} Call back JANE DOE +44 7700 900123: missed call 2m ago.\n"
+        # The promise (app/courtesy): RETURN_WITHIN 4h after the call, no working hours.
+        f"#{obligation_id} Call back JANE DOE +44 7700 900123: missed call 2m ago. "
+        f"Due by 14:00.\n"
         f"Reply DONE {obligation_id}, SNOOZE {obligation_id} 2h or CALL {obligation_id}"
     )
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.recruiters.hours import WorkingHours, parse_working_hours
+from app.hours import WorkingHours, parse_working_hours
 
 OFFICE = {day: [["09:00", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 

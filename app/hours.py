@@ -96,6 +96,32 @@ class WorkingHours:
     def is_open(self, moment: datetime) -> bool:
         return self.next_open(moment) == moment
 
+    def add_working(self, start: datetime, duration: timedelta) -> datetime:
+        """The moment `duration` of working time after `start` (time outside hours is skipped)."""
+        moment, left = start, duration
+        while True:
+            moment = self.next_open(moment)
+            closes = self._closes(moment)
+            if closes is None or moment + left <= closes:
+                return moment + left
+            if closes <= moment:  # a range inside an hour a DST change skips: no time at all
+                moment += timedelta(minutes=1)
+                continue
+            left -= closes - moment
+            moment = closes
+
+    def _closes(self, moment: datetime) -> datetime | None:
+        """The end of the working period `moment` is in (None: hours are always)."""
+        if self.ranges is None:
+            return None
+        local_day = moment.astimezone(self.tz).date()
+        for offset in range(-1, 2):
+            day = local_day + timedelta(days=offset)
+            for start, end in self.ranges.get(day.weekday(), []):
+                if self._at(day, start) <= moment < self._end(day, end):
+                    return self._end(day, end)
+        return moment
+
     def _at(self, day: date, clock: time) -> datetime:
         # A local time skipped by a DST change (02:30 on a spring-forward day) reads as the
         # instant an hour later in wall time, which is when that clock time is first passed.
