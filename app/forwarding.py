@@ -97,6 +97,11 @@ async def _miss(
         result = await miss_pg.count_miss(
             engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )
+    elif isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        # The status callbacks have logged (and locked) the call: one statement more.
+        result = await miss_pg.count_miss_in(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
     else:
         result = await record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy

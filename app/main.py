@@ -12,6 +12,7 @@ from app.api.auth import ApiAuth
 from app.clock import Clock
 from app.config import Settings
 from app.errors import install_error_handlers
+from app.http.twilio_route import TwilioWebhooks
 from app.limits import BodySizeLimit
 from app.logs import configure_logging
 from app.openapi import install_openapi
@@ -53,6 +54,8 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     # Added last, so outermost: a request without a token is refused before anything else.
     app.add_middleware(ApiAuth)
+    # Outermost: the signed webhooks skip the middleware above and FastAPI's dependencies.
+    app.add_middleware(TwilioWebhooks, routes=[*sms.router.routes, *voice.router.routes])
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)

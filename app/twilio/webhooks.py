@@ -106,11 +106,11 @@ async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
     except Forbidden:
         log.warning("rejected webhook %s: bad or missing signature", request.url.path)
         raise
-    _refuse_nul(values)
+    refuse_nul(values)
     return TwilioParams({key: items[0] for key, items in values.items()}, request.url.path)
 
 
-def _refuse_nul(values: Mapping[str, list[str]]) -> None:
+def refuse_nul(values: Mapping[str, list[str]]) -> None:
     """A NUL character: Twilio never sends one, and PostgreSQL text cannot hold it."""
     for key, items in values.items():
         if "\x00" in key or any("\x00" in item for item in items):

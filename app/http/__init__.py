@@ -1,0 +1,1 @@
+"""HTTP layers in front of the FastAPI application."""
