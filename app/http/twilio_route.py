@@ -64,9 +64,15 @@ class Webhook:
 
     @classmethod
     def of(cls, route: APIRoute) -> "Webhook | None":
-        """The lean form of `route`, or None when it needs FastAPI (query or body models)."""
+        """The lean form of `route`, or None when it needs FastAPI (parameters to validate)."""
         dependant = route.dependant
-        if dependant.query_params or dependant.body_params or dependant.header_params:
+        if (
+            dependant.path_params
+            or dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+        ):
             return None
         named: dict[Any, str] = {}
         plain = []
@@ -138,8 +144,9 @@ async def _serve(webhook: Webhook, request: Request, runtime: Runtime) -> Respon
 async def signed_params(request: Request, runtime: Runtime) -> TwilioParams:
     """The webhook's form once its signature checks out (`twilio_params`, in one pass)."""
     path = request.scope["path"]
+    # The last Content-Length, as BodySizeLimit reads it; the first of any other header.
+    declared = dict(request.scope["headers"]).get(b"content-length", b"0")
     headers = _headers(request.scope)
-    declared = headers.get(b"content-length", b"0")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _TooLarge
     signature = headers.get(b"x-twilio-signature", b"").decode("latin-1")
