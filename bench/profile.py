@@ -53,7 +53,8 @@ def run(kind: str = "dial", seconds: int = 15) -> list[str]:
             command += ["--duration", str(seconds), "--format", "raw", "--output", str(stacks)]
             spying = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             env = {"BENCH_PATH": PATHS[kind], "BENCH_FILE": str(requests_file)}
-            result = wrk(server, "", HERE / "ingest.lua", seconds, env | {"BENCH_THREADS": "1"})
+            env |= {"BENCH_THREADS": "1"}
+            result = wrk(server, "", HERE / "ingest.lua", seconds, env)
             spying.wait(timeout=seconds + 30)
         return report(kind, result.per_second, result.cpu_ms_per_request, stacks.read_text())
 

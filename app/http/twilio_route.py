@@ -10,6 +10,7 @@ their shapes are unchanged. Any other request, and any route that needs more (qu
 validation), goes on to FastAPI as before; the routes stay registered there too.
 """
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -74,13 +75,18 @@ class Webhook:
             or dependant.body_params
         ):
             return None
+        answer = inspect.signature(route.endpoint).return_annotation
+        if not (isinstance(answer, type) and issubclass(answer, Response)):
+            return None  # FastAPI would serialize what it returns
         named: dict[Any, str] = {}
         plain = []
         for dependency in dependant.dependencies:
-            if dependency.call in _PLAIN and dependency.name is not None:
+            if dependency.name is None:
+                return None  # a route-level dependency, run for its effect
+            if dependency.call in _PLAIN:
                 plain.append((dependency.name, _PLAIN[dependency.call]))
             elif dependency.call in (twilio_params, request_transaction):
-                named[dependency.call] = str(dependency.name)
+                named[dependency.call] = dependency.name
             else:
                 return None
         return cls(
