@@ -15,6 +15,7 @@ from app.errors import install_error_handlers
 from app.http import health
 from app.http.limits import BodySizeLimit
 from app.http.openapi import install_openapi
+from app.http.twilio_route import TwilioWebhooks
 from app.logs import configure_logging
 from app.outbox.lock import single_worker
 from app.outbox.worker import Worker
@@ -56,6 +57,8 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     # Added last, so outermost: a request without a token is refused before anything else.
     app.add_middleware(ApiAuth)
+    # Outermost: the signed webhooks skip the middleware above and FastAPI's dependencies.
+    app.add_middleware(TwilioWebhooks, routes=[*sms.router.routes, *voice.router.routes])
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)

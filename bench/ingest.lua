@@ -19,7 +19,8 @@ function init(args)
     table.insert(requests_file, {line:sub(1, tab - 1), line:sub(tab + 1)})
   end
   stride = tonumber(os.getenv("BENCH_THREADS"))
-  index = id + 1
+  -- A later slice of the same benchmark starts past the lines the earlier ones sent.
+  index = id + 1 + tonumber(os.getenv("BENCH_OFFSET") or "0")
   wraps = 0
 end
 

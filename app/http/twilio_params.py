@@ -1,17 +1,16 @@
 """The signed Twilio form as a FastAPI dependency: refused before the body is read when unsigned."""
 
 import logging
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.errors import AppError, Forbidden, InvalidInput
+from app.errors import AppError, Forbidden
 from app.http.deps import RuntimeDep
-from app.twilio.webhooks import TwilioParams, signed_url, verify_signature
+from app.twilio.webhooks import TwilioParams, refuse_nul, signed_url, verify_signature
 
 log = logging.getLogger(__name__)
-_FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class UnsupportedMediaType(AppError, status=415, code="unsupported_media_type"):
@@ -26,8 +25,8 @@ async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
         if not signature:
             raise Forbidden("the X-Twilio-Signature header is missing")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != _FORM_TYPE:
-            raise UnsupportedMediaType(f"Twilio webhooks are {_FORM_TYPE}")
+        if content_type != FORM_TYPE:
+            raise UnsupportedMediaType(f"Twilio webhooks are {FORM_TYPE}")
         form = await request.form()
         values = {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
         query = request.scope.get("query_string", b"").decode("latin-1")
@@ -36,16 +35,8 @@ async def twilio_params(request: Request, runtime: RuntimeDep) -> TwilioParams:
     except Forbidden:
         log.warning("rejected webhook %s: bad or missing signature", request.url.path)
         raise
-    _refuse_nul(values)
+    refuse_nul(values)
     return TwilioParams({key: items[0] for key, items in values.items()}, request.url.path)
-
-
-def _refuse_nul(values: Mapping[str, list[str]]) -> None:
-    """A NUL character: Twilio never sends one, and PostgreSQL text cannot hold it."""
-    for key, items in values.items():
-        if "\x00" in key or any("\x00" in item for item in items):
-            name = key.replace("\x00", "")
-            raise InvalidInput(f"the field {name} contains a NUL character", field=name)
 
 
 TwilioParamsDep = Annotated[TwilioParams, Depends(twilio_params)]

@@ -12,8 +12,9 @@ loser's whole statement rolls back and, run again, finds the call already counte
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.db_driver import driver_of
 from app.metrics import OBLIGATIONS_OPENED
 from app.obligations.service import CallFacts, MissResult
 from app.reminders.policy import NudgePolicy
@@ -131,9 +132,37 @@ async def count_miss(
 
 
 async def _run(engine: AsyncEngine, values: dict[str, Any]) -> MissResult | None:
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = (await autocommit.exec_driver_sql(COUNT_MISS, values)).one()
+    direct = driver_of(engine)
+    if direct is not None:  # the service's own engine: straight through psycopg, prepared
+        row = await direct.fetch_one(COUNT_MISS, values)
+    else:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await autocommit.exec_driver_sql(COUNT_MISS, values)).one()
+    return _result(row)
+
+
+async def count_miss_in(
+    session: AsyncSession,
+    *,
+    call: CallFacts,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> MissResult | None:
+    """`count_miss` as one statement of the session's transaction, for a call the request has
+    logged already: its row exists and is locked, so no twin races on its CallSid. None, with
+    nothing written, for a late miss (as `count_miss`)."""
+    values = call.row_values() | {
+        "recruiter_id": recruiter_id,
+        "caller": caller,
+        "first_due": policy.first_due(call.at),
+    }
+    connection = await session.connection()
+    return _result((await connection.exec_driver_sql(COUNT_MISS, values)).one())
+
+
+def _result(row: Any) -> MissResult | None:
     if row.late:
         return None
     result = MissResult(row.obligation_id, counted=row.counted, opened=row.missed_calls == 1)

@@ -79,6 +79,14 @@ def verify_signature(
         raise Forbidden("the X-Twilio-Signature header is missing or does not match")
 
 
+def refuse_nul(values: Mapping[str, list[str]]) -> None:
+    """A NUL character: Twilio never sends one, and PostgreSQL text cannot hold it."""
+    for key, items in values.items():
+        if "\x00" in key or any("\x00" in item for item in items):
+            name = key.replace("\x00", "")
+            raise InvalidInput(f"the field {name} contains a NUL character", field=name)
+
+
 class _MultiValues(dict[str, list[str]]):
     """Lets RequestValidator see every value of a repeated parameter."""
 

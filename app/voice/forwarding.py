@@ -84,18 +84,18 @@ async def _miss(
 ) -> Outcome:
     engine = session.bind
     result = None
-    if (
-        isinstance(engine, AsyncEngine)
-        and engine.dialect.name == "postgresql"
-        and (not session.in_transaction())
-    ):
-        # Nothing else happened in this request: on PostgreSQL the miss is one statement.
-        result = await miss_pg.count_miss(
-            engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-        )
-    if (
-        result is None
-    ):  # not on PostgreSQL's one statement, or a late miss (app.obligations.returns)
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        if not session.in_transaction():
+            # Nothing else happened in this request: on PostgreSQL the miss is one statement.
+            result = await miss_pg.count_miss(
+                engine, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+            )
+        else:
+            # The status callbacks have logged (and locked) the call: one statement more.
+            result = await miss_pg.count_miss_in(
+                session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+            )
+    if result is None:  # SQLite, or a late miss: obligations.returns decides
         result = await returns.record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
         )

@@ -3,20 +3,21 @@ phone played by the simulator, a recruiter owing a call back, and a worker run p
 
 Registered for the whole suite by `tests/conftest.py` (`pytest_plugins`)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from app.clock import ManualClock
 from app.config import Settings
+from app.migrate import upgrade
 from app.models import Obligation, ObligationEvent, Recruiter
 from app.outbox.worker import Worker
 from app.runtime import Runtime
 from app.simulator.exchange import CallScript
 from app.simulator.recruiter import RecruiterPhone
 from app.simulator.twilio import TwilioSimulator
-from tests.support.databases import TestDatabase
+from tests.support.databases import TestDatabase, in_ci, postgres_problem
 from tests.support.fake_twilio import FakeTwilio
 
 CALLER = "+447700900123"
@@ -87,3 +88,24 @@ def fresh(db: TestDatabase, obligation: Obligation) -> Obligation:
     """The obligation as the database holds it now."""
     current: Obligation = db.one(Obligation, Obligation.id == obligation.id)
     return current
+
+
+def _postgres_schema() -> TestDatabase:
+    problem = postgres_problem()
+    if problem:
+        if in_ci():
+            pytest.fail(f"PostgreSQL is required in CI (CI=true) but: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    database = TestDatabase.postgres()
+    upgrade(database.url)
+    return database
+
+
+@pytest.fixture(scope="module")
+def pg_pair() -> Iterator[tuple[TestDatabase, TestDatabase]]:
+    """Two migrated PostgreSQL schemas: one per path of a comparison."""
+    first = _postgres_schema()
+    second = _postgres_schema()
+    yield first, second
+    first.drop()
+    second.drop()

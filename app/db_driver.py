@@ -1,0 +1,134 @@
+"""The hot statements straight through psycopg 3: a few autocommit connections, prepared.
+
+SQLAlchemy's asyncio layer costs more Python time per statement than a one-statement
+webhook spends anywhere else; the statements that run on every missed call go through the
+driver instead. Failures are raised as SQLAlchemy's errors (`OperationalError`,
+`IntegrityError`... with the driver's error as `orig`), so the callers and the 503 handler
+treat both paths alike. Like the engine's pool (`db._ping_when_idle`), a connection idle for
+over a second is pinged before use, so one the database dropped is replaced unseen.
+"""
+
+import asyncio
+import time
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_CONNECT_TIMEOUT_S = 5
+_PING_AFTER_IDLE_S = 1.0
+_Connection = psycopg.AsyncConnection[Any]  # rows are named tuples
+_drivers: WeakKeyDictionary[Engine, "DirectPostgres"] = WeakKeyDictionary()
+
+
+class DirectPostgres:
+    """Up to `size` autocommit connections to one PostgreSQL database."""
+
+    def __init__(self, conninfo: str, *, size: int = 16, timeout: float = 10.0) -> None:
+        self._conninfo = conninfo
+        self._timeout = timeout
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[tuple[_Connection, float]] = []  # newest last
+
+    @classmethod
+    def of_url(cls, database_url: str) -> "DirectPostgres | None":
+        """A driver for a PostgreSQL URL (None for SQLite: it keeps the general path)."""
+        url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+        if url.get_backend_name() != "postgresql":
+            return None
+        return cls(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+    async def fetch_one(self, statement: str, values: dict[str, Any]) -> Any:
+        """The one row `statement` returns (a named tuple), run as its own transaction."""
+        await self._take_slot()
+        try:
+            connection = await self._connection(statement)
+            try:
+                cursor = await connection.execute(statement, values, prepare=True)
+                row = await cursor.fetchone()
+            except psycopg.Error as exc:
+                raise _wrapped(statement, exc, connection.broken) from exc
+            finally:
+                await self._give_back(connection)
+        finally:
+            self._slots.release()
+        assert row is not None, "the statement returned no row"
+        return row
+
+    async def close(self) -> None:
+        """Close the idle connections (at shutdown)."""
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            await connection.close()
+
+    async def _take_slot(self) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        except TimeoutError as exc:
+            raise PoolTimeoutError("no database connection came free in time") from exc
+
+    async def _connection(self, statement: str) -> _Connection:
+        """The newest idle connection (pinged if idle a while), or a new one."""
+        while self._idle:
+            connection, last_used = self._idle.pop()
+            if connection.closed:
+                continue
+            if time.monotonic() - last_used < _PING_AFTER_IDLE_S:
+                return connection
+            try:
+                await connection.execute("SELECT 1")
+                return connection
+            except psycopg.Error:
+                await connection.close()
+        try:
+            return await psycopg.AsyncConnection.connect(
+                self._conninfo,
+                autocommit=True,
+                prepare_threshold=0,
+                row_factory=namedtuple_row,
+                connect_timeout=_CONNECT_TIMEOUT_S,
+            )
+        except psycopg.Error as exc:
+            raise _wrapped(statement, exc, True) from exc
+
+    async def _give_back(self, connection: _Connection) -> None:
+        """Keep a healthy connection for the next statement; close any other."""
+        if connection.closed:
+            return
+        if connection.broken or connection.info.transaction_status != TransactionStatus.IDLE:
+            await connection.close()
+            return
+        self._idle.append((connection, time.monotonic()))
+
+
+def _wrapped(statement: str, exc: psycopg.Error, invalidated: bool) -> Exception:
+    """The SQLAlchemy error the engine would have raised for `exc` (values hidden)."""
+    return DBAPIError.instance(
+        statement,
+        None,
+        exc,
+        psycopg.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+    )
+
+
+def attach(engine: AsyncEngine, driver: DirectPostgres) -> None:
+    """Let the hot statements of `engine`'s database go through `driver`."""
+    _drivers[engine.sync_engine] = driver
+
+
+def driver_of(engine: AsyncEngine) -> DirectPostgres | None:
+    """The driver attached to `engine`, if any."""
+    return _drivers.get(engine.sync_engine)

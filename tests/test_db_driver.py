@@ -1,0 +1,69 @@
+"""The direct psycopg path: named rows, SQLAlchemy's errors, and dropped connections."""
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app import db_driver
+from app.db import is_connection_problem
+from tests.support.databases import TestDatabase
+
+
+@pytest.fixture
+async def direct(
+    pg_pair: tuple[TestDatabase, TestDatabase],
+) -> AsyncIterator[db_driver.DirectPostgres]:
+    driver = db_driver.DirectPostgres.of_url(pg_pair[0].url)
+    assert driver is not None
+    yield driver
+    await driver.close()
+
+
+def test_sqlite_keeps_the_general_path() -> None:
+    assert db_driver.DirectPostgres.of_url("sqlite:///./callpledge.db") is None
+
+
+async def test_a_statement_answers_one_named_row(direct: db_driver.DirectPostgres) -> None:
+    row = await direct.fetch_one(
+        "SELECT %(n)s::int + 1 AS next, current_schema() AS schema", {"n": 41}
+    )
+    assert row.next == 42 and row.schema.startswith("cp_test_")
+
+
+async def test_a_violated_key_is_sqlalchemys_integrity_error_with_the_drivers_diagnostics(
+    direct: db_driver.DirectPostgres, pg_pair: tuple[TestDatabase, TestDatabase]
+) -> None:
+    pg_pair[0].wipe()
+    insert = (
+        "INSERT INTO calls (call_sid, direction, from_number, to_number, status, started_at, "
+        "updated_at) VALUES ('CA1', 'inbound', '+1', '+2', 'ringing', now(), now()) RETURNING id"
+    )
+    await direct.fetch_one(insert, {})
+    with pytest.raises(IntegrityError) as raised:
+        await direct.fetch_one(insert, {})
+    assert raised.value.orig.diag.constraint_name == "uq_calls_call_sid"  # type: ignore[union-attr]
+    assert (await direct.fetch_one("SELECT 1 AS one", {})).one == 1  # the connection goes on
+
+
+async def test_an_unreachable_database_fails_at_once_as_a_connection_problem() -> None:
+    driver = db_driver.DirectPostgres("postgresql://postgres@127.0.0.1:1/test")
+    started = time.monotonic()
+    with pytest.raises(OperationalError) as raised:
+        await driver.fetch_one("SELECT 1", {})
+    assert time.monotonic() - started < 2
+    assert is_connection_problem(raised.value)
+
+
+async def test_a_connection_the_server_dropped_while_idle_is_replaced_unseen(
+    direct: db_driver.DirectPostgres,
+    pg_pair: tuple[TestDatabase, TestDatabase],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = (await direct.fetch_one("SELECT pg_backend_pid() AS pid", {})).pid
+    with pg_pair[1].engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})")
+    monkeypatch.setattr(db_driver, "_PING_AFTER_IDLE_S", 0.0)
+    second = (await direct.fetch_one("SELECT pg_backend_pid() AS pid", {})).pid
+    assert second != first
