@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.config import Settings, caller_hours_ranges
+from app.config import Settings
+from app.config_checks import caller_hours_ranges
 from app.hours import WEEKDAYS, WorkingHours
 
 CALLER_TEXT = "caller_text"  # outbox purpose of the text-back
