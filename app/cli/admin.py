@@ -3,11 +3,9 @@
 Numbers are shown in full: this is the operator's own terminal, not a log.
 """
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,51 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api import tokens
 from app.cli.support import (
     command_group,
-    database_errors,
+    echo_rows,
+    echo_secret_once,
     fail,
-    require_schema,
-    settings_or_exit,
+    now,
+    run_in_transaction,
 )
-from app.clock import clock_from_settings
 from app.config import Settings
-from app.db import create_async_db_engine, session_factory, unit_of_work
-from app.errors import AppError
 from app.models import ApiToken, Recruiter
 from app.recruiters import service as recruiters
 
 token_cli = command_group("Ops API tokens.")
 recruiter_cli = command_group("Recruiters and their lines.")
-T = TypeVar("T")
-
-
-def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run `work` in one transaction; an AppError becomes a one-line error and exit 1, a
-    database problem one and exit 2."""
-    settings = settings_or_exit()
-    require_schema(settings)
-
-    async def main() -> T:
-        engine = create_async_db_engine(settings.database_url)
-        try:
-            async with unit_of_work(session_factory(engine)) as session:
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
-    try:
-        with database_errors():
-            return asyncio.run(main())
-    except AppError as exc:
-        fail(_message(exc), code=1)
-
-
-def _message(exc: AppError) -> str:
-    body = exc.body()
-    return body if isinstance(body, str) else "; ".join(str(item["msg"]) for item in body)
-
-
-def _now(settings: Settings) -> datetime:
-    return clock_from_settings(settings.callpledge_clock_file).now()
 
 
 # -- tokens ------------------------------------------------------------------------------
@@ -72,11 +37,12 @@ def token_create(
     """Create a token and print it once: it is stored only as a hash."""
 
     async def work(session: AsyncSession, settings: Settings) -> tokens.NewToken:
-        return await tokens.create_token(session, name=name, at=_now(settings))
+        return await tokens.create_token(session, name=name, at=now(settings))
 
-    created = _run(work)
-    typer.echo(created.secret)
-    typer.echo(f"token {created.name!r} created; it will not be shown again", err=True)
+    created = run_in_transaction(work)
+    echo_secret_once(
+        created.secret, note=f"token {created.name!r} created; it will not be shown again"
+    )
 
 
 @token_cli.command("list")
@@ -86,15 +52,15 @@ def token_list() -> None:
     async def work(session: AsyncSession, _settings: Settings) -> list[ApiToken]:
         return list(await tokens.list_tokens(session))
 
-    found = _run(work)
-    if not found:
-        typer.echo("no tokens")
-    for token in found:
-        state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "live"
-        typer.echo(
-            f"{token.name:<24} {state:<28} created {_when(token.created_at)}"
-            f"  last used {_when(token.last_used_at)}"
-        )
+    echo_rows(run_in_transaction(work), empty="no tokens", line=_token_line)
+
+
+def _token_line(token: ApiToken) -> str:
+    state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "live"
+    return (
+        f"{token.name:<24} {state:<28} created {_when(token.created_at)}"
+        f"  last used {_when(token.last_used_at)}"
+    )
 
 
 @token_cli.command("revoke")
@@ -102,9 +68,9 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")])
     """Revoke the live token NAME: requests with it get 401 from now on."""
 
     async def work(session: AsyncSession, settings: Settings) -> None:
-        await tokens.revoke_token(session, name=name, at=_now(settings))
+        await tokens.revoke_token(session, name=name, at=now(settings))
 
-    _run(work)
+    run_in_transaction(work)
     typer.echo(f"token {name!r} revoked")
 
 
@@ -118,6 +84,17 @@ def _working_hours(raw: str | None) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError:
         fail('--working-hours must be JSON, e.g. \'{"mon": [["09:00", "17:30"]]}\'')
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options given (not None): '' stands for None (it clears), working hours are JSON."""
+    return {key: _option(key, value) for key, value in options.items() if value is not None}
+
+
+def _option(key: str, value: Any) -> Any:
+    if key == "working_hours":
+        return _working_hours(value)
+    return (value or None) if isinstance(value, str) else value
 
 
 Name = Annotated[str | None, typer.Option(help="The recruiter's name.")]
@@ -159,16 +136,15 @@ def recruiter_add(
 ) -> None:
     """Add a recruiter and their line."""
     fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
-    optional = {
-        "timezone": timezone,
-        "escalation_number": escalation_number or None,
-        "client_identity": client_identity or None,
-        "working_hours": _working_hours(working_hours),
-        "public_pledge": public_pledge,
-        "slug": slug or None,
-        "caller_text": caller_text,
-        "caller_text_template": caller_text_template or None,
-    }
+    optional = {"timezone": timezone} | _given(
+        escalation_number=escalation_number,
+        client_identity=client_identity,
+        working_hours=working_hours,
+        public_pledge=public_pledge,
+        slug=slug,
+        caller_text=caller_text,
+        caller_text_template=caller_text_template,
+    )
     fields |= {key: value for key, value in optional.items() if value is not None}
 
     async def work(session: AsyncSession, settings: Settings) -> Recruiter:
@@ -176,10 +152,10 @@ def recruiter_add(
             session,
             fields=fields,
             numbering=recruiters.Numbering.of(settings),
-            at=_now(settings),
+            at=now(settings),
         )
 
-    _show(_run(work))
+    _show(run_in_transaction(work))
 
 
 @recruiter_cli.command("list")
@@ -191,7 +167,7 @@ def recruiter_list(
     async def work(session: AsyncSession, _settings: Settings) -> list[Recruiter]:
         return list(await recruiters.list_recruiters(session, include_inactive=all_))
 
-    found = _run(work)
+    found = run_in_transaction(work)
     if not found:
         typer.echo("no recruiters")
     for recruiter in found:
@@ -214,26 +190,19 @@ def recruiter_update(
     caller_text_template: Template = None,
 ) -> None:
     """Change some of a recruiter's fields."""
-    given = {
-        "name": name,
-        "mobile": mobile,
-        "line": line,
-        "timezone": timezone,
-        "escalation_number": escalation_number,
-        "client_identity": client_identity,
-        "caller_text_template": caller_text_template,
-    }
-    changes: dict[str, Any] = {
-        key: (value or None) for key, value in given.items() if value is not None
-    }
-    if caller_text is not None:
-        changes["caller_text"] = caller_text
-    if working_hours is not None:
-        changes["working_hours"] = _working_hours(working_hours)
-    if slug is not None:
-        changes["slug"] = slug or None
-    if public_pledge is not None:
-        changes["public_pledge"] = public_pledge
+    changes = _given(
+        name=name,
+        mobile=mobile,
+        line=line,
+        timezone=timezone,
+        escalation_number=escalation_number,
+        client_identity=client_identity,
+        working_hours=working_hours,
+        public_pledge=public_pledge,
+        slug=slug,
+        caller_text=caller_text,
+        caller_text_template=caller_text_template,
+    )
     if not changes:
         fail("nothing to change: give at least one option")
 
@@ -243,10 +212,10 @@ def recruiter_update(
             recruiter_id=recruiter_id,
             changes=changes,
             numbering=recruiters.Numbering.of(settings),
-            at=_now(settings),
+            at=now(settings),
         )
 
-    _show(_run(work))
+    _show(run_in_transaction(work))
 
 
 @recruiter_cli.command("deactivate")
@@ -256,9 +225,9 @@ def recruiter_deactivate(
     """Deactivate a recruiter: their line stops forwarding; obligations stay listed."""
 
     async def work(session: AsyncSession, settings: Settings) -> None:
-        await recruiters.deactivate_recruiter(session, recruiter_id=recruiter_id, at=_now(settings))
+        await recruiters.deactivate_recruiter(session, recruiter_id=recruiter_id, at=now(settings))
 
-    _run(work)
+    run_in_transaction(work)
     typer.echo(f"recruiter {recruiter_id} deactivated")
 
 

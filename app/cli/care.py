@@ -16,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.care.erase import erase_caller
 from app.care.export import count, csv_chunks
 from app.care.recordings import RecordingEraser
-from app.cli.support import database_errors, fail, number_option, require_schema, settings_or_exit
-from app.cli.webhooks import run_in_transaction
+from app.cli.support import (
+    database_errors,
+    fail,
+    number_option,
+    require_schema,
+    run_in_transaction,
+    settings_or_exit,
+)
 from app.clock import clock_from_settings
 from app.config import Settings
 from app.db import create_async_db_engine, session_factory

@@ -1,17 +1,28 @@
 """What every `callpledge` command shares: a one-line failure, the settings or exit 2, and
 database trouble said in one line too."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from datetime import datetime
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import migrate
+from app.clock import clock_from_settings
 from app.config import ConfigError, Settings, load_settings
-from app.db import database_problem, missing_sqlite_file
+from app.db import (
+    create_async_db_engine,
+    database_problem,
+    missing_sqlite_file,
+    session_factory,
+    unit_of_work,
+)
+from app.errors import AppError
 from app.phones import InvalidNumber, to_e164
 
 UPGRADE_HINT = "run `callpledge db upgrade`"
@@ -68,3 +79,51 @@ def require_schema(settings: Settings) -> None:
         behind = migrate.pending(settings.database_url)
     if behind:
         fail(f"DATABASE_URL: the database schema is not this version's; {UPGRADE_HINT}")
+
+
+T = TypeVar("T")
+
+
+def run_in_transaction(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """Run `work` in one transaction; an AppError becomes a one-line error and exit 1, a
+    database problem one and exit 2."""
+    settings = settings_or_exit()
+    require_schema(settings)
+
+    async def main() -> T:
+        engine = create_async_db_engine(settings.database_url)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        with database_errors():
+            return asyncio.run(main())
+    except AppError as exc:
+        fail(_message(exc), code=1)
+
+
+def _message(exc: AppError) -> str:
+    body = exc.body()
+    return body if isinstance(body, str) else "; ".join(str(item["msg"]) for item in body)
+
+
+def now(settings: Settings) -> datetime:
+    """The settings' clock's "now" (a test's shared clock file, else the real one)."""
+    return clock_from_settings(settings.callpledge_clock_file).now()
+
+
+def echo_secret_once(secret: str, *, note: str) -> None:
+    """Print a new secret on stdout and, on stderr, that it will not be shown again."""
+    typer.echo(secret)
+    typer.echo(note, err=True)
+
+
+def echo_rows(rows: list[T], *, empty: str, line: Callable[[T], str]) -> None:
+    """One line a row, or `empty` when there are none."""
+    if not rows:
+        typer.echo(empty)
+    for row in rows:
+        typer.echo(line(row))

@@ -1,44 +1,23 @@
 """`callpledge webhook add/list/disable/enable/remove`: event subscriptions from the shell."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cli.support import command_group, database_errors, fail, require_schema, settings_or_exit
-from app.clock import clock_from_settings
+from app.cli.support import (
+    command_group,
+    echo_rows,
+    echo_secret_once,
+    now,
+    run_in_transaction,
+)
 from app.config import Settings
-from app.db import create_async_db_engine, session_factory, unit_of_work
-from app.errors import AppError
 from app.models import WebhookSubscription
 from app.webhooks import subscriptions
 from app.webhooks.subscriptions import EVENT_TYPES, SubscriptionChange
 
 webhook_cli = command_group("Event webhooks (Standard Webhooks, signed).")
-T = TypeVar("T")
-
-
-def run_in_transaction(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run `work` in one transaction; an AppError is one line and exit 1."""
-    settings = settings_or_exit()
-    require_schema(settings)
-
-    async def main() -> T:
-        engine = create_async_db_engine(settings.database_url)
-        try:
-            async with unit_of_work(session_factory(engine)) as session:
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
-    try:
-        with database_errors():
-            return asyncio.run(main())
-    except AppError as exc:
-        body = exc.body()
-        fail(body if isinstance(body, str) else "; ".join(str(i["msg"]) for i in body), code=1)
 
 
 @webhook_cli.command("add")
@@ -59,12 +38,13 @@ def webhook_add(
             event_types=event or list(EVENT_TYPES),
             description=description,
             allow_insecure=settings.allow_insecure_webhooks,
-            at=clock_from_settings(settings.callpledge_clock_file).now(),
+            at=now(settings),
         )
 
     created = run_in_transaction(work)
-    typer.echo(created.secret)
-    typer.echo(f"webhook {created.id} added; the secret will not be shown again", err=True)
+    echo_secret_once(
+        created.secret, note=f"webhook {created.id} added; the secret will not be shown again"
+    )
 
 
 @webhook_cli.command("list")
@@ -74,12 +54,12 @@ def webhook_list() -> None:
     async def work(session: AsyncSession, _settings: Settings) -> list[WebhookSubscription]:
         return list(await subscriptions.list_all(session))
 
-    found = run_in_transaction(work)
-    if not found:
-        typer.echo("no webhooks")
-    for hook in found:
-        state = "enabled" if hook.enabled else f"disabled ({hook.disabled_reason})"
-        typer.echo(f"{hook.id:>4}  {hook.url}  {','.join(hook.event_types)}  {state}")
+    echo_rows(run_in_transaction(work), empty="no webhooks", line=_webhook_line)
+
+
+def _webhook_line(hook: WebhookSubscription) -> str:
+    state = "enabled" if hook.enabled else f"disabled ({hook.disabled_reason})"
+    return f"{hook.id:>4}  {hook.url}  {','.join(hook.event_types)}  {state}"
 
 
 def _set_enabled(webhook_id: int, enabled: bool) -> None:
@@ -89,7 +69,7 @@ def _set_enabled(webhook_id: int, enabled: bool) -> None:
             subscription_id=webhook_id,
             change=SubscriptionChange(enabled=enabled),
             allow_insecure=settings.allow_insecure_webhooks,
-            at=clock_from_settings(settings.callpledge_clock_file).now(),
+            at=now(settings),
         )
 
     run_in_transaction(work)

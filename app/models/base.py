@@ -4,15 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Dialect,
-    Enum,
-    Integer,
-    MetaData,
-    text,
-)
+from sqlalchemy import BigInteger, DateTime, Dialect, Enum, Integer, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 

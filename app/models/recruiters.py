@@ -2,14 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Index,
-    String,
-    false,
-    true,
-)
+from sqlalchemy import JSON, Boolean, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, where
