@@ -18,7 +18,7 @@ from app.courtesy.texts import TextFacts, promise_words, text_back
 from app.db import unit_of_work
 from app.hours import WorkingHours
 from app.models import CallerText, Obligation, ObligationStatus, OutboxKind, Recruiter
-from app.obligations.timeline import WORKER, EventKind, add_event
+from app.obligations.timeline import WORKER, EventKind, note
 from app.outbox.service import enqueue
 
 BATCH = 50
@@ -83,14 +83,7 @@ async def _promise(
     if outcome is CallerText.DISABLED:  # switched off for everyone: no line on every timeline
         return 0
     detail["caller_text"] = outcome.value
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.CALLER_TEXT,
-        actor=WORKER,
-        detail=detail,
-    )
+    await note(session, obligation.id, EventKind.CALLER_TEXT, actor=WORKER, at=at, **detail)
     return 1 if outcome is CallerText.QUEUED else 0
 
 

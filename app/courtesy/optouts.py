@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
 from app.models import CallerOptOut, Obligation, ObligationStatus, Recruiter
-from app.obligations.timeline import EventKind, add_event
+from app.obligations.timeline import EventKind, note
 
 OPTED_OUT, LANDLINE = "opted_out", "landline"
 _BODY_MOST = 500
@@ -78,11 +78,4 @@ async def on_caller_sms(
     )
     if obligation_id is not None:
         detail = {"message_sid": message_sid, "body": body[:_BODY_MOST]}
-        await add_event(
-            session,
-            obligation_id=obligation_id,
-            at=at,
-            kind=EventKind.CALLER_SMS,
-            actor="caller",
-            detail=detail,
-        )
+        await note(session, obligation_id, EventKind.CALLER_SMS, actor="caller", at=at, **detail)

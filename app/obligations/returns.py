@@ -30,7 +30,7 @@ from app.models import (
 from app.obligations.miss_sql import miss_statements
 from app.obligations.service import CallFacts, MissResult, claim_call, locked, record_attempt
 from app.obligations.service import record_miss as record_miss_in_arrival_order
-from app.obligations.timeline import TWILIO, EventKind, add_event, recruiter_actor
+from app.obligations.timeline import TWILIO, EventKind, note, recruiter_actor
 from app.reminders.policy import NudgePolicy
 from app.voice.call_log import INBOUND
 
@@ -238,26 +238,14 @@ async def _store_returned(
     session.add(obligation)
     await session.flush()
     opened = {"call_sid": call.call_sid, "missed_calls": 1, "late": True}
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=call.at,
-        kind=EventKind.OPENED,
-        actor=TWILIO,
-        detail=opened,
-    )
+    await note(session, obligation.id, EventKind.OPENED, actor=TWILIO, at=call.at, **opened)
     assert by.reason is not None and obligation.closed_at is not None
     actor = (
         TWILIO if by.reason is CloseReason.ANSWERED else recruiter_actor(obligation.recruiter_id)
     )
     closed = {"reason": by.reason.value, "call_sid": by.call_sid, "late": True}
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=obligation.closed_at,
-        kind=EventKind.CLOSED,
-        actor=actor,
-        detail=closed,
+    await note(
+        session, obligation.id, EventKind.CLOSED, actor=actor, at=obligation.closed_at, **closed
     )
     marked = {"call_id": call_id, "at": call.at, "obligation_id": obligation.id}
     await session.execute(miss_statements(session).mark_missed, values_for(marked))
@@ -298,13 +286,8 @@ async def _count_attempt(
         return
     obligation.callback_attempts += 1
     detail = {"call_sid": attempt.call_sid, "outcome": attempt.status or "no-answer", "late": True}
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=attempt.at,
-        kind=EventKind.CALLBACK_ATTEMPT,
-        actor=actor,
-        detail=detail,
+    await note(
+        session, obligation.id, EventKind.CALLBACK_ATTEMPT, actor=actor, at=attempt.at, **detail
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.metrics import OBLIGATIONS_OPENED
 from app.models import Call, Obligation, ObligationEvent, ObligationStatus, Voicemail
-from app.obligations.timeline import TWILIO, EventKind, add_event
+from app.obligations.timeline import TWILIO, EventKind, note
 from app.reminders.policy import NudgePolicy
 
 
@@ -43,14 +43,9 @@ async def split_after(
     await _move_calls(session, [row.id for row in rows], sids, split.id)
     await _retell_misses(session, obligation, sids)
     for count, row in enumerate(rows, start=1):
-        await add_event(
-            session,
-            obligation_id=split.id,
-            at=row.missed_at,
-            kind=EventKind.OPENED if count == 1 else EventKind.MISSED_CALL,
-            actor=TWILIO,
-            detail={"call_sid": row.call_sid, "missed_calls": count, "split_from": obligation.id},
-        )
+        kind = EventKind.OPENED if count == 1 else EventKind.MISSED_CALL
+        detail = {"call_sid": row.call_sid, "missed_calls": count, "split_from": obligation.id}
+        await note(session, split.id, kind, actor=TWILIO, at=row.missed_at, **detail)
     OBLIGATIONS_OPENED.inc()
 
 

@@ -17,7 +17,7 @@ from app.errors import Conflict, NotFound
 from app.metrics import OBLIGATIONS_CLOSED, OBLIGATIONS_OPENED
 from app.models import Call, CallerText, CloseReason, Obligation, ObligationStatus
 from app.obligations.miss_sql import miss_statements
-from app.obligations.timeline import TWILIO, EventKind, add_event
+from app.obligations.timeline import TWILIO, EventKind, note
 from app.reminders.policy import NudgePolicy
 
 
@@ -107,14 +107,9 @@ async def record_miss(
             at=call.at,
             policy=policy,
         )
-        await add_event(
-            session,
-            obligation_id=obligation_id,
-            at=call.at,
-            kind=EventKind.OPENED if missed_calls == 1 else EventKind.MISSED_CALL,
-            actor=TWILIO,
-            detail={"call_sid": call.call_sid, "missed_calls": missed_calls},
-        )
+        kind = EventKind.OPENED if missed_calls == 1 else EventKind.MISSED_CALL
+        detail = {"call_sid": call.call_sid, "missed_calls": missed_calls}
+        await note(session, obligation_id, kind, actor=TWILIO, at=call.at, **detail)
     marked = {"call_id": claimed.id, "at": call.at, "obligation_id": obligation_id}
     await session.execute(miss_statements(session).mark_missed, values_for(marked))
     if missed_calls == 1:
@@ -172,14 +167,8 @@ async def open_for_withheld_voicemail(
     await session.execute(
         update(Call).where(Call.id == claimed.id).values(obligation_id=obligation.id, updated_at=at)
     )
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.OPENED,
-        actor=TWILIO,
-        detail={"call_sid": call_sid, "caller": "withheld"},
-    )
+    opened = {"call_sid": call_sid, "caller": "withheld"}
+    await note(session, obligation.id, EventKind.OPENED, actor=TWILIO, at=at, **opened)
     OBLIGATIONS_OPENED.inc()
     return obligation.id
 
@@ -243,14 +232,8 @@ async def close(
     obligation.next_reminder_at = None
     obligation.seconds_to_close = int((at - obligation.opened_at).total_seconds())
     obligation.updated_at = at
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.CLOSED,
-        actor=actor,
-        detail={"reason": reason.value} | (detail or {}),
-    )
+    closed = {"reason": reason.value} | (detail or {})
+    await note(session, obligation.id, EventKind.CLOSED, actor=actor, at=at, **closed)
     OBLIGATIONS_CLOSED.labels(reason=reason.value).inc()
     return True
 
@@ -265,13 +248,8 @@ async def snooze(
     if obligation.next_reminder_at is not None:
         obligation.next_reminder_at = until
     obligation.updated_at = at
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.SNOOZED,
-        actor=actor,
-        detail={"until": until.isoformat()},
+    await note(
+        session, obligation.id, EventKind.SNOOZED, actor=actor, at=at, until=until.isoformat()
     )
 
 
@@ -294,11 +272,5 @@ async def record_attempt(
         moved = max(moved, obligation.snoozed_until)
     obligation.next_reminder_at = moved
     obligation.updated_at = at
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.CALLBACK_ATTEMPT,
-        actor=actor,
-        detail={"call_sid": call_sid, "outcome": outcome},
-    )
+    attempt = {"call_sid": call_sid, "outcome": outcome}
+    await note(session, obligation.id, EventKind.CALLBACK_ATTEMPT, actor=actor, at=at, **attempt)

@@ -53,6 +53,21 @@ async def add_event(
     )
 
 
+async def note(
+    session: AsyncSession,
+    obligation_id: int,
+    kind: EventKind,
+    *,
+    actor: str,
+    at: datetime,
+    **detail: Any,
+) -> None:
+    """add_event's short form: one line on an obligation's timeline, its detail as keywords."""
+    await add_event(
+        session, obligation_id=obligation_id, at=at, kind=kind, actor=actor, detail=detail or None
+    )
+
+
 async def add_events(
     session: AsyncSession,
     *,

@@ -23,7 +23,7 @@ from app.models import (
     OutboxObligation,
     Recruiter,
 )
-from app.obligations.timeline import WORKER, EventKind, add_event, add_events
+from app.obligations.timeline import WORKER, EventKind, add_events, note
 from app.outbox.service import enqueue
 from app.phones import for_people
 from app.sms.delivery import linked_obligations
@@ -123,13 +123,8 @@ async def request_call(
         obligation_ids=[obligation.id],
         at=at,
     )
-    await add_event(
-        session,
-        obligation_id=obligation.id,
-        at=at,
-        kind=EventKind.CALL_REQUESTED,
-        actor=actor,
-        detail={"outbox_id": outbox_id},
+    await note(
+        session, obligation.id, EventKind.CALL_REQUESTED, actor=actor, at=at, outbox_id=outbox_id
     )
     return CallRequest(obligation.id, at, duplicate=False)
 

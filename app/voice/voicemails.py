@@ -20,7 +20,7 @@ from app.db import dialect_insert
 from app.models import Call, Voicemail
 from app.obligations.returns import record_miss
 from app.obligations.service import CallFacts, open_for_withheld_voicemail
-from app.obligations.timeline import TWILIO, EventKind, add_event
+from app.obligations.timeline import TWILIO, EventKind, note
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
 
@@ -166,14 +166,7 @@ async def adopt_kept(
     if attached.first() is None:
         return None
     detail = {"recording_sid": recording_sid, "duration_seconds": kept.duration_seconds}
-    await add_event(
-        session,
-        obligation_id=obligation_id,
-        at=at,
-        kind=EventKind.VOICEMAIL,
-        actor=TWILIO,
-        detail=detail,
-    )
+    await note(session, obligation_id, EventKind.VOICEMAIL, actor=TWILIO, at=at, **detail)
     return obligation_id
 
 
@@ -218,14 +211,8 @@ async def _attach(
         return VoicemailOutcome.REPEATED
     if obligation_id is None:
         return VoicemailOutcome.UNATTACHED
-    await add_event(
-        session,
-        obligation_id=obligation_id,
-        at=part.at,
-        kind=part.kind,
-        actor=TWILIO,
-        detail={"recording_sid": part.recording_sid} | part.detail,
-    )
+    detail = {"recording_sid": part.recording_sid} | part.detail
+    await note(session, obligation_id, part.kind, actor=TWILIO, at=part.at, **detail)
     return VoicemailOutcome.ATTACHED
 
 
