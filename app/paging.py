@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
@@ -62,7 +63,7 @@ def decode_cursor(kind: str, cursor: str) -> Position:
         ) from None
 
 
-async def newest_first(
+async def keyset_page(
     session: AsyncSession,
     statement: Select[Any],
     *,
@@ -71,32 +72,22 @@ async def newest_first(
     id: InstrumentedAttribute[int],
     cursor: str | None,
     limit: int,
+    newest: bool,
 ) -> Page[Any]:
-    """One page of `statement`'s rows, newest first, and the cursor of the next (or None)."""
+    """One page of `statement`'s rows in (at, id) order, newest or oldest first, and the
+    cursor of the next (or None)."""
     if cursor is not None:
         position = decode_cursor(kind, cursor)
-        statement = statement.where(tuple_(at, id) < tuple_(_typed(at, position.at), position.id))
-    statement = statement.order_by(at.desc(), id.desc()).limit(limit + 1)
+        key, seen = tuple_(at, id), tuple_(_typed(at, position.at), position.id)
+        statement = statement.where(key < seen if newest else key > seen)
+    order = (at.desc(), id.desc()) if newest else (at.asc(), id.asc())
+    statement = statement.order_by(*order).limit(limit + 1)
     return _cut((await session.scalars(statement)).all(), kind, at, limit)
 
 
-async def oldest_first(
-    session: AsyncSession,
-    statement: Select[Any],
-    *,
-    kind: str,
-    at: InstrumentedAttribute[datetime],
-    id: InstrumentedAttribute[int],
-    cursor: str | None,
-    limit: int,
-) -> Page[Any]:
-    """One page of `statement`'s rows, oldest first (the dashboard's board), and the next
-    cursor (or None)."""
-    if cursor is not None:
-        position = decode_cursor(kind, cursor)
-        statement = statement.where(tuple_(at, id) > tuple_(_typed(at, position.at), position.id))
-    statement = statement.order_by(at.asc(), id.asc()).limit(limit + 1)
-    return _cut((await session.scalars(statement)).all(), kind, at, limit)
+# The listings' two orders; oldest first is the dashboard's board.
+newest_first = partial(keyset_page, newest=True)
+oldest_first = partial(keyset_page, newest=False)
 
 
 def _cut(
