@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.courtesy.texts import due_words
 from app.db import unit_of_work
 from app.hours import WorkingHours
 from app.metrics import NUDGES
@@ -27,10 +26,10 @@ from app.models import (
     ObligationStatus,
     OutboxKind,
     Recruiter,
-    Voicemail,
 )
 from app.obligations.timeline import WORKER, EventKind
 from app.outbox.service import enqueue
+from app.reminders.lookups import nudge_facts, transcribing
 from app.reminders.policy import (
     NudgeFacts,
     NudgePolicy,
@@ -39,7 +38,6 @@ from app.reminders.policy import (
     nudge_text,
     withheld_voicemail_text,
 )
-from app.voice.voicemails import NOT_RECORDED
 
 
 class Purpose(StrEnum):
@@ -137,8 +135,8 @@ class _Batch:
             )
         ).all()
         zones = {r.id: r.timezone for r in recruiters}
-        self.facts = await _facts(self.session, obligations, self.at, zones)
-        self.transcribing = await _transcribing(self.session, obligations)
+        self.facts = await nudge_facts(self.session, obligations, self.at, zones)
+        self.transcribing = await transcribing(self.session, obligations)
         owned = {key: list(group) for key, group in groupby(obligations, lambda o: o.recruiter_id)}
         queued = 0
         for recruiter in recruiters:
@@ -188,14 +186,9 @@ class _Batch:
                 self._count_nudge(obligation, outbox_id, digest=True)
             return 1
         for obligation in nudged:
-            outbox_id = await self._sms(
-                recruiter,
-                key=f"nudge:{obligation.id}:{obligation.reminders_sent + 1}",
-                purpose=Purpose.NUDGE,
-                body=nudge_text(self.facts[obligation.id], self.at),
-                obligations=[obligation],
-            )
-            self._count_nudge(obligation, outbox_id, digest=False)
+            key = f"nudge:{obligation.id}:{obligation.reminders_sent + 1}"
+            text = nudge_text(self.facts[obligation.id], self.at)
+            await self._nudge_one(recruiter, obligation, key=key, purpose=Purpose.NUDGE, body=text)
         return len(nudged)
 
     async def _withheld_voicemail(self, recruiter: Recruiter, obligation: Obligation) -> int:
@@ -209,14 +202,9 @@ class _Batch:
         obligation.next_reminder_at = None
         if obligation.reminders_sent:
             return 0
-        outbox_id = await self._sms(
-            recruiter,
-            key=f"withheld:{obligation.id}",
-            purpose=Purpose.WITHHELD_VOICEMAIL,
-            body=withheld_voicemail_text(self.facts[obligation.id], self.at),
-            obligations=[obligation],
-        )
-        self._count_nudge(obligation, outbox_id, digest=False)
+        text = withheld_voicemail_text(self.facts[obligation.id], self.at)
+        key, purpose = f"withheld:{obligation.id}", Purpose.WITHHELD_VOICEMAIL
+        await self._nudge_one(recruiter, obligation, key=key, purpose=purpose, body=text)
         return 1
 
     def _escalation_target(self, recruiter: Recruiter) -> str | None:
@@ -248,6 +236,15 @@ class _Batch:
             obligation, EventKind.ESCALATED, {"outbox_id": outbox_id, "after_nudges": nudges}
         )
         return 1
+
+    async def _nudge_one(
+        self, recruiter: Recruiter, obligation: Obligation, *, key: str, purpose: Purpose, body: str
+    ) -> None:
+        """One SMS about one obligation, counted as its nudge."""
+        outbox_id = await self._sms(
+            recruiter, key=key, purpose=purpose, body=body, obligations=[obligation]
+        )
+        self._count_nudge(obligation, outbox_id, digest=False)
 
     def _count_nudge(self, obligation: Obligation, outbox_id: int | None, digest: bool) -> None:
         obligation.reminders_sent += 1
@@ -287,50 +284,3 @@ class _Batch:
             obligation_ids=[o.id for o in obligations],
             at=self.at,
         )
-
-
-async def _facts(
-    session: AsyncSession, obligations: Sequence[Obligation], at: datetime, zones: dict[int, str]
-) -> dict[int, NudgeFacts]:
-    """What the texts say about each obligation, with its latest voicemail transcript."""
-    transcripts: dict[int, str | None] = {}
-    rows = await session.execute(
-        select(Voicemail.obligation_id, Voicemail.transcript)
-        .where(Voicemail.obligation_id.in_([o.id for o in obligations]))
-        .order_by(Voicemail.created_at, Voicemail.id)
-    )
-    for obligation_id, transcript in rows:
-        if obligation_id is not None:
-            transcripts[obligation_id] = transcript or transcripts.get(obligation_id)
-    return {
-        o.id: NudgeFacts(
-            obligation_id=o.id,
-            caller=o.caller,
-            caller_name=o.caller_name,
-            opened_at=o.opened_at,
-            last_missed_at=o.last_missed_at,
-            missed_calls=o.missed_calls,
-            transcript=transcripts.get(o.id),
-            has_voicemail=o.id in transcripts,
-            due_by=None
-            if o.promised_by is None
-            else due_words(o.promised_by, at, zones.get(o.recruiter_id, "UTC")),
-        )
-        for o in obligations
-    }
-
-
-async def _transcribing(session: AsyncSession, obligations: Sequence[Obligation]) -> set[int]:
-    """Withheld callers' obligations, not yet told about, whose voicemail transcript may still
-    come: neither transcribed nor failed, and the recording was not absent."""
-    ids = [o.id for o in obligations if o.caller is None and not o.reminders_sent]
-    if not ids:
-        return set()
-    rows = await session.scalars(
-        select(Voicemail.obligation_id).where(
-            Voicemail.obligation_id.in_(ids),
-            Voicemail.transcript_status.is_(None),
-            Voicemail.recording_status.not_in(NOT_RECORDED),
-        )
-    )
-    return {obligation_id for obligation_id in rows if obligation_id is not None}
