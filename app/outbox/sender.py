@@ -8,29 +8,28 @@ Twilio, so nothing is sent twice.
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
-from app.courtesy.outcomes import mark_sent
 from app.courtesy.policy import CallerHours
 from app.db import begin_read_only, unit_of_work
-from app.metrics import NUDGES, OUTBOX_SENDS
-from app.models import OutboxItem, OutboxKind, OutboxStatus
-from app.obligations.timeline import WORKER
 from app.outbox.claims import Claimed, claim_due, fenced, release
-from app.outbox.service import sid_holders, unadopt
-from app.reminders.queue import REMINDER_PURPOSES
-from app.sms.delivery import clear_flags, flag_failure
+from app.outbox.outcomes import (
+    Outcome,
+    count,
+    outcome_of,
+    record_cancelled,
+    record_failure,
+    record_sent,
+)
+from app.outbox.outcomes import backoff as backoff
+from app.outbox.service import sid_holders
 from app.twilio.outbound import Outgoing, SendError, Transport
-from app.voice.click_to_call import call_failed
-from app.webhooks.events import nudge_accepted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,28 +42,6 @@ SENDING_LEASE = timedelta(minutes=2)
 LEASE_MARGIN = timedelta(seconds=30)
 IN_FLIGHT = 6  # concurrent sends per worker (the default thread pool's size on 2 cores)
 _RECORD_TRIES = 3
-# A found message that another outbox row holds: this item's own is still to be sent.
-NOT_OURS = SendError("the message found at Twilio is another outbox item's")
-
-
-def backoff(
-    attempts: int, cap: timedelta, jitter: Callable[[], float] = random.random
-) -> timedelta:
-    """About 1 s after the first failure, doubling after each, ±20 % jitter; at most `cap`."""
-    seconds = 2.0 ** min(attempts - 1, 32) * (0.8 + 0.4 * jitter())
-    return min(cap, timedelta(seconds=seconds))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt at Twilio gave: a SID (new, or found from an earlier attempt) or an
-    error."""
-
-    claimed: Claimed
-    sid: str | None = None
-    recovered: bool = False
-    error: SendError | None = None
-    cancelled: bool = False  # a moot reminder no earlier attempt had sent
 
 
 class OutboxSender:
@@ -133,7 +110,7 @@ class OutboxSender:
                     unsent.append(claimed)
                     return
                 sid = await self._in_thread(self.transport.send, claimed)
-                outcomes[claimed.item.id] = _outcome(claimed, sid)
+                outcomes[claimed.item.id] = outcome_of(claimed, sid)
 
         await asyncio.gather(*(attempt(c) for c in batch if c.item.id not in outcomes))
         if unsent:
@@ -206,7 +183,7 @@ class OutboxSender:
                     raise
                 log.warning("a Twilio SID was taken while recording; recording again")
         for outcome in recorded:
-            _count(outcome)
+            count(outcome)
         return recorded
 
     async def _record_once(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -220,101 +197,14 @@ class OutboxSender:
             for outcome in outcomes:
                 item = items.get(outcome.claimed.item.id)
                 if item is not None and outcome.cancelled:
-                    _record_cancelled(item, now)
+                    record_cancelled(item, now)
                 elif item is not None and outcome.error is None:
-                    outcome = await self._record_sent(session, item, outcome, holders, now)
+                    outcome = await record_sent(
+                        session, item=item, outcome=outcome, holders=holders, now=now
+                    )
                 if item is not None and outcome.error is not None:
-                    await self._record_failure(session, item, outcome.error, now)
+                    await record_failure(
+                        session, item=item, error=outcome.error, now=now, cap=self.max_backoff
+                    )
                 recorded.append(outcome)
         return recorded
-
-    async def _record_sent(
-        self,
-        session: AsyncSession,
-        item: OutboxItem,
-        outcome: Outcome,
-        holders: dict[str, int],
-        now: datetime,
-    ) -> Outcome:
-        claimed = outcome.claimed
-        if outcome.sid is not None and item.twilio_sid is None:
-            if holders.setdefault(outcome.sid, item.id) != item.id:
-                if outcome.recovered:  # a guess, and the message is another row's
-                    return Outcome(claimed, error=NOT_OURS)
-                # Twilio answered this very request: the row holding the SID guessed wrong.
-                await unadopt(session, sid=outcome.sid, owner_id=item.id, at=now)
-                holders[outcome.sid] = item.id
-            item.twilio_sid = outcome.sid
-        if item.sent_at is None and claimed.purpose in REMINDER_PURPOSES:
-            await nudge_accepted(session, outbox_id=item.id, purpose=claimed.purpose, at=now)
-        item.sent_at = item.sent_at or now
-        item.updated_at = now
-        if item.status is OutboxStatus.SENDING:  # a delivery report may have come first
-            item.status = OutboxStatus.SENT
-            item.error_code, item.error_message = None, None
-            await mark_sent(session, item=item, at=now)
-        if (
-            claimed.recruiter_flagged
-            and claimed.recruiter_id is not None
-            and claimed.item.kind is OutboxKind.SMS
-            and item.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED)
-        ):
-            await clear_flags(
-                session,
-                outbox_id=item.id,
-                recruiter_id=claimed.recruiter_id,
-                to_number=item.to_number,
-                at=now,
-            )
-        return outcome
-
-    async def _record_failure(
-        self, session: AsyncSession, item: OutboxItem, error: SendError, now: datetime
-    ) -> None:
-        if item.status is not OutboxStatus.SENDING:
-            return
-        item.error_code, item.error_message = error.code, str(error)[:500]
-        item.updated_at = now
-        if not error.permanent:
-            item.status = OutboxStatus.PENDING
-            item.next_attempt_at = now + backoff(item.attempts, self.max_backoff)
-            return
-        item.status = OutboxStatus.FAILED
-        if item.kind is OutboxKind.SMS:
-            await flag_failure(session, item=item, code=error.code, at=now, actor=WORKER)
-        else:
-            await call_failed(session, outbox_id=item.id, code=error.code, at=now)
-
-
-def _record_cancelled(item: OutboxItem, now: datetime) -> None:
-    if item.status is OutboxStatus.SENDING:  # else a delivery report says it went after all
-        item.status, item.updated_at = OutboxStatus.CANCELLED, now
-
-
-def _outcome(claimed: Claimed, sent: str | None | SendError) -> Outcome:
-    if isinstance(sent, SendError):
-        return Outcome(claimed, error=sent)
-    return Outcome(claimed, sent)
-
-
-def _count(outcome: Outcome) -> None:
-    kind, reminder = outcome.claimed.item.kind.value, outcome.claimed.purpose in REMINDER_PURPOSES
-    if outcome.cancelled:
-        NUDGES.labels(outcome="cancelled").inc()
-        return
-    if outcome.error is None:
-        OUTBOX_SENDS.labels(kind=kind, outcome="recovered" if outcome.recovered else "sent").inc()
-        if reminder:
-            NUDGES.labels(outcome="sent").inc()
-        return
-    permanent = outcome.error.permanent
-    OUTBOX_SENDS.labels(kind=kind, outcome="failed" if permanent else "retry").inc()
-    if permanent and reminder:
-        NUDGES.labels(outcome="failed").inc()
-    # The code, not Twilio's message: that can quote the phone number.
-    log.warning(
-        "outbox item %s: error %s (%s)",
-        outcome.claimed.item.id,
-        outcome.error.code,
-        "failed" if permanent else "retry",
-    )
