@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,11 @@ from app.obligations.service import close, locked, snooze
 from app.paging import Page, given, newest_first
 
 LONGEST_SNOOZE = timedelta(days=365)
+# The two listings' keysets: the cursor's kind and the (time, id) columns they page by.
+_newest_obligations = partial(
+    newest_first, kind="obligations", at=Obligation.opened_at, id=Obligation.id
+)
+_newest_calls = partial(newest_first, kind="calls", at=Call.started_at, id=Call.id)
 
 
 @dataclass(frozen=True)
@@ -71,15 +77,7 @@ async def list_obligations(
             )
             return await _with_voicemails(session, page)
         statement = statement.where(not_overdue_at(where.at))
-    page = await newest_first(
-        session,
-        statement,
-        kind="obligations",
-        at=Obligation.opened_at,
-        id=Obligation.id,
-        cursor=cursor,
-        limit=limit,
-    )
+    page = await _newest_obligations(session, statement, cursor=cursor, limit=limit)
     return await _with_voicemails(session, page)
 
 
@@ -166,15 +164,7 @@ async def list_calls(
 ) -> Page[Call]:
     """A page of the call log, newest first."""
     statement = select(Call).where(*where.clauses())
-    return await newest_first(
-        session,
-        statement,
-        kind="calls",
-        at=Call.started_at,
-        id=Call.id,
-        cursor=cursor,
-        limit=limit,
-    )
+    return await _newest_calls(session, statement, cursor=cursor, limit=limit)
 
 
 async def _voicemails(
