@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.courtesy.optouts import blocked
 from app.courtesy.policy import CALLER_CLOSE, Courtesy
+from app.courtesy.sending import text_caller
 from app.courtesy.texts import close_text
-from app.models import CallerText, Obligation, OutboxKind, Recruiter
-from app.outbox.service import enqueue
+from app.models import CallerText, Obligation, Recruiter
 
 
 async def queue_close_text(
@@ -26,16 +26,12 @@ async def queue_close_text(
         or await blocked(session, line=recruiter.line, caller=obligation.caller) is not None
     ):
         return None
-    return await enqueue(
+    return await text_caller(
         session,
-        key=f"{CALLER_CLOSE}:{obligation.id}",
-        kind=OutboxKind.SMS,
         purpose=CALLER_CLOSE,
-        to_number=obligation.caller,
-        from_number=recruiter.line,
+        obligation=obligation,
+        recruiter=recruiter,
         body=close_text(recruiter.name),
-        recruiter_id=recruiter.id,
-        obligation_ids=[obligation.id],
         at=at,
         not_before=courtesy.hours.in_zone(recruiter.timezone).next_open(at),
     )

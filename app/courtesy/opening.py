@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.courtesy.optouts import blocked
 from app.courtesy.policy import CALLER_TEXT, Courtesy
+from app.courtesy.sending import text_caller
 from app.courtesy.texts import TextFacts, promise_words, text_back
 from app.db import unit_of_work
 from app.hours import WorkingHours
-from app.models import CallerText, Obligation, ObligationStatus, OutboxKind, Recruiter
+from app.models import CallerText, Obligation, ObligationStatus, Recruiter
 from app.obligations.timeline import WORKER, EventKind, note
-from app.outbox.service import enqueue
 
 BATCH = 50
 
@@ -127,16 +127,13 @@ async def _queue(
         team=courtesy.team_name,
         promise=promise_words(obligation.promised_by, send_at, recruiter.timezone),
     )
-    return await enqueue(
+    body = text_back(facts, recruiter.caller_text_template)
+    return await text_caller(
         session,
-        key=f"{CALLER_TEXT}:{obligation.id}",
-        kind=OutboxKind.SMS,
         purpose=CALLER_TEXT,
-        to_number=obligation.caller,
-        from_number=recruiter.line,
-        body=text_back(facts, recruiter.caller_text_template),
-        recruiter_id=recruiter.id,
-        obligation_ids=[obligation.id],
+        obligation=obligation,
+        recruiter=recruiter,
+        body=body,
         at=at,
         not_before=send_at,
     )
