@@ -1,6 +1,7 @@
 """Working hours: weekly local-time ranges in a recruiter's own time zone."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -84,13 +85,9 @@ class WorkingHours:
         """`moment` if it falls in working hours, else the start of the next working period."""
         if self.ranges is None:
             return moment
-        local_day = moment.astimezone(self.tz).date()
-        for offset in range(-1, 9):
-            day = local_day + timedelta(days=offset)
-            for start, end in self.ranges.get(day.weekday(), []):
-                opens, closes = self._at(day, start), self._end(day, end)
-                if moment < closes:
-                    return max(moment, opens)
+        for opens, closes in self._periods(moment, range(-1, 9)):
+            if moment < closes:
+                return max(moment, opens)
         raise ValueError("working hours have no ranges")  # parse_working_hours refuses this
 
     def is_open(self, moment: datetime) -> bool:
@@ -114,13 +111,18 @@ class WorkingHours:
         """The end of the working period `moment` is in (None: hours are always)."""
         if self.ranges is None:
             return None
-        local_day = moment.astimezone(self.tz).date()
-        for offset in range(-1, 2):
-            day = local_day + timedelta(days=offset)
-            for start, end in self.ranges.get(day.weekday(), []):
-                if self._at(day, start) <= moment < self._end(day, end):
-                    return self._end(day, end)
+        for opens, closes in self._periods(moment, range(-1, 2)):
+            if opens <= moment < closes:
+                return closes
         return moment
+
+    def _periods(self, moment: datetime, days: range) -> Iterator[tuple[datetime, datetime]]:
+        """The working periods (opens, closes) of the days around `moment`'s local day."""
+        local_day = moment.astimezone(self.tz).date()
+        for offset in days:
+            day = local_day + timedelta(days=offset)
+            for start, end in (self.ranges or {}).get(day.weekday(), []):
+                yield self._at(day, start), self._end(day, end)
 
     def _at(self, day: date, clock: time) -> datetime:
         # A local time skipped by a DST change (02:30 on a spring-forward day) reads as the
