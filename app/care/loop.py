@@ -3,12 +3,12 @@ deletions at Twilio (retried for a day), then retention."""
 
 import asyncio
 import logging
-from contextlib import suppress
 from datetime import datetime, timedelta
 
 from app.care.recordings import RecordingEraser
 from app.care.retention import redact_expired
 from app.db import unit_of_work
+from app.passes import pass_after_pass
 from app.runtime import Runtime
 
 EVERY = timedelta(minutes=1)
@@ -46,11 +46,4 @@ class CareLoop:
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until `stop` is set (WORKER_POLL_SECONDS apart)."""
         poll = self.runtime.settings.worker_poll_seconds
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception as exc:  # the database may be away; the next pass retries
-                log.error("data-care pass failed (%s); again in %s s", type(exc).__name__, poll)
-                log.debug("data-care pass failed", exc_info=True)
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll)
+        await pass_after_pass(self.run_once, stop=stop, poll=poll, log=log, what="data-care")

@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import socket
-from contextlib import suppress
 from dataclasses import dataclass
 
 from app.care.loop import CareLoop
@@ -17,6 +16,7 @@ from app.config import Settings
 from app.courtesy.opening import open_promises
 from app.courtesy.policy import Courtesy
 from app.outbox.sender import OutboxSender
+from app.passes import pass_after_pass
 from app.reminders.queue import Nudging, queue_due_nudges
 from app.runtime import Runtime
 from app.twilio.outbound import Transport, transport_for
@@ -96,15 +96,7 @@ class Worker:
         poll = self.runtime.settings.worker_poll_seconds
         log.info("worker %s started", self.name)
         side = [asyncio.create_task(loop.run(self._stop)) for loop in self.side_loops]
-        while not self.stopping():
-            try:
-                await self.run_once()
-            except Exception as exc:  # the database may be away; the next pass retries
-                # The name only: SQL errors quote their parameters, phone numbers among them.
-                log.error("worker pass failed (%s); again in %s s", type(exc).__name__, poll)
-                log.debug("worker pass failed", exc_info=True)
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), poll)
+        await pass_after_pass(self.run_once, stop=self._stop, poll=poll, log=log, what="worker")
         await _stopped(side)
         log.info("worker %s stopped", self.name)
 
