@@ -84,7 +84,6 @@ class Settings(BaseSettings):
     # Event webhooks and data care (issue 16).
     allow_insecure_webhooks: bool = False
     webhook_disable_after_days: int = Field(default=5, ge=1, le=365)
-    overdue_after: Duration = timedelta(days=1)
     retention_days: int | None = Field(default=None, ge=1, le=36500)
     # Caller courtesy (app/courtesy): None means on in demo mode, off with Twilio credentials.
     caller_text: bool | None = None
@@ -307,16 +306,6 @@ class Settings(BaseSettings):
     def public_url(self, path: str) -> str:
         """An absolute URL of this service, as Twilio reaches it."""
         return f"{self.public_base_url}{path}"
-
-    @field_validator("overdue_after", mode="before")
-    @classmethod
-    def _overdue_duration(cls, value: Any) -> Any:
-        return parse_duration(value) if isinstance(value, str) else value
-
-    @field_validator("overdue_after")
-    @classmethod
-    def _overdue_in_range(cls, value: timedelta) -> timedelta:
-        return _in_range(value)
 
     @field_validator("retention_days", mode="before")
     @classmethod
