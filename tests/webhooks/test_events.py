@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import ManualClock
 from app.config import Settings
-from app.db import unit_of_work
 from app.courtesy.overdue import overdue_at
+from app.db import unit_of_work
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter, WebhookEvent
 from app.obligations.service import locked, record_attempt
 from app.outbox.worker import Worker
@@ -18,9 +18,9 @@ from app.runtime import Runtime
 from app.simulator.exchange import CallScript
 from app.simulator.twilio import TwilioSimulator
 from app.webhooks.loop import WebhookLoop
+from tests.courtesy.test_api import explain
 from tests.outbox.helpers import CALLER, missed_call
 from tests.support.databases import TestDatabase
-from tests.courtesy.test_api import explain
 from tests.support.factories import T0, make_obligation
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.receiver import Receiver
@@ -185,7 +185,11 @@ async def test_overdue_is_the_listings_notion_longest_overdue_announced_first(
 
     announced = {r.payload["data"]["obligation_id"] for r in receiver.received}
     assert announced == {item["id"] for item in listed}
-    assert [item["caller"] for item in listed] == ["+447700900003", "+447700900001", "+447700900002"]
+    assert [item["caller"] for item in listed] == [
+        "+447700900003",
+        "+447700900001",
+        "+447700900002",
+    ]
 
 
 def test_the_overdue_pass_reads_the_index_of_unannounced_promises(db: TestDatabase) -> None:
