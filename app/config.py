@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     # Event webhooks and data care (issue 16).
     allow_insecure_webhooks: bool = False
     webhook_disable_after_days: int = Field(default=5, ge=1, le=365)
-    overdue_after: Duration = timedelta(days=1)
     retention_days: int | None = Field(default=None, ge=1, le=36500)
     # Caller courtesy (app/courtesy): None means on in demo mode, off with Twilio credentials.
     caller_text: bool | None = None

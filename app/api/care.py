@@ -41,6 +41,10 @@ async def export_csv(
     caller: Annotated[str | None, Query(max_length=64)] = None,
     opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
     opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: open past promised_by, longest overdue first; false: the rest"),
+    ] = None,
 ) -> StreamingResponse:
     where = ObligationFilter(
         status=status,
@@ -48,6 +52,8 @@ async def export_csv(
         caller=None if caller is None else _number(caller, runtime.settings.default_region),
         opened_after=opened_after,
         opened_before=opened_before,
+        overdue=overdue,
+        at=runtime.clock.now(),
     )
     return StreamingResponse(
         csv_chunks(runtime.sessions, where=where),

@@ -1,7 +1,9 @@
 """Obligations as CSV: any number of them, in keyset batches, in constant memory.
 
 Each batch is read in its own short transaction, so an export of millions never holds
-one open; cells a spreadsheet would run as a formula are prefixed with `'`.
+one open; cells a spreadsheet would run as a formula are prefixed with `'`. The order is
+the listing's: newest opened first, or with `overdue=true` longest overdue first (keyset on
+the promise, through the partial index on open rows).
 """
 
 import csv
@@ -10,13 +12,14 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.courtesy.overdue import most_overdue_first, not_overdue_at, overdue_at
 from app.db import begin_read_only
 from app.models import Obligation
 from app.obligations.queries import ObligationFilter
-from app.paging import newest_first
+from app.paging import Page, newest_first
 
 BATCH = 500
 COLUMNS = (
@@ -62,32 +65,52 @@ async def count(sessions: async_sessionmaker[AsyncSession], *, where: Obligation
     """How many obligations an export would hold (for a progress bar)."""
     async with sessions() as session:
         await begin_read_only(session)
-        statement = select(func.count()).select_from(Obligation).where(*where.clauses())
+        statement = select(func.count()).select_from(Obligation).where(*_clauses(where))
         return int((await session.execute(statement)).scalar_one())
 
 
 async def csv_chunks(
     sessions: async_sessionmaker[AsyncSession], *, where: ObligationFilter
 ) -> AsyncIterator[str]:
-    """The header, then one chunk of CSV per batch of obligations, newest opened first."""
+    """The header, then one chunk of CSV per batch of obligations, in the listing's order."""
     yield _lines([COLUMNS])
     batch = BATCH
     cursor: str | None = None
     while True:
         async with sessions() as session:
             await begin_read_only(session)
-            page = await newest_first(
-                session,
-                select(Obligation).where(*where.clauses()),
-                kind="obligations",
-                at=Obligation.opened_at,
-                id=Obligation.id,
-                cursor=cursor,
-                limit=batch,
-            )
+            page = await _batch(session, where=where, cursor=cursor, limit=batch)
             chunk = _lines([[getattr(o, name) for name in COLUMNS] for o in page.items])
             await session.rollback()
         yield chunk
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
+
+
+def _clauses(where: ObligationFilter) -> list[ColumnElement[bool]]:
+    """The filter's clauses, `overdue` (at `where.at`) included."""
+    if where.overdue is None or where.at is None:
+        return where.clauses()
+    overdue = overdue_at(where.at) if where.overdue else [not_overdue_at(where.at)]
+    return [*where.clauses(), *overdue]
+
+
+async def _batch(
+    session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
+) -> Page[Obligation]:
+    """One batch in the listing's order: longest overdue first, else newest opened first."""
+    if where.overdue and where.at is not None:
+        statement = select(Obligation).where(*where.clauses())
+        return await most_overdue_first(
+            session, statement, now=where.at, cursor=cursor, limit=limit
+        )
+    return await newest_first(
+        session,
+        select(Obligation).where(*_clauses(where)),
+        kind="obligations",
+        at=Obligation.opened_at,
+        id=Obligation.id,
+        cursor=cursor,
+        limit=limit,
+    )

@@ -90,6 +90,14 @@ class Obligation(Base):
             **where("status = 'open'"),
         ),
         Index("ix_obligations_caller_text_pending", "id", **where("caller_text = 'pending'")),
+        # Open rows not yet announced `obligation.overdue`: announcing takes a row out.
+        Index(
+            "ix_obligations_overdue_unannounced",
+            "status",
+            "promised_by",
+            "id",
+            **where("status = 'open' AND overdue_at IS NULL"),
+        ),
     )
 
 

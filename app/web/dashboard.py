@@ -43,11 +43,13 @@ async def _board_context(
     request: Request, session: AsyncSession, where: board.BoardFilter, cursor: str | None
 ) -> dict[str, object]:
     recruiters = await board.recruiters_by_id(session)
-    found = await board.board_page(session, where=where, recruiters=recruiters, cursor=cursor)
+    now = request.app.state.runtime.clock.now()
+    found = await board.board_page(
+        session, where=where, recruiters=recruiters, now=now, cursor=cursor
+    )
     query = {"status": where.status.value}
     if where.recruiter_id is not None:
         query["recruiter"] = str(where.recruiter_id)
-    runtime = request.app.state.runtime
     return {
         "rows": found.items,
         "next_cursor": found.next_cursor,
@@ -56,7 +58,7 @@ async def _board_context(
         "query": urlencode(query),
         "cursor": cursor,
         "here": f"/dashboard?{urlencode(query | ({'cursor': cursor} if cursor else {}))}",
-        "now": runtime.clock.now(),
+        "now": now,
     }
 
 

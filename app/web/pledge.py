@@ -2,8 +2,10 @@
 
 Figures are over obligations opened in the last 90 days with a caller to call back (a
 withheld caller cannot be returned): how many, how many were returned (closed by a callback
-or a later answered call), the share, and the median time to return. Nothing about a caller
-is read here: no number, name or transcript can reach these pages.
+or a later answered call), the share, and the median time to return; and the share of the
+promises decided in those 90 days that were kept (the stats' kept / (kept + broken), from
+app/courtesy/promises.py). Nothing about a caller is read here: no number, name or
+transcript can reach these pages.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.courtesy.promises import kept_and_broken, ratio
 from app.errors import NotFound
 from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.models import Obligation, Recruiter
@@ -37,18 +40,28 @@ class PledgeRecord:
     missed: int
     returned: int
     median_seconds: float | None
+    kept: int = 0  # promises kept and broken in the window (app/courtesy/promises.py)
+    broken: int = 0
 
     @property
     def share(self) -> float | None:
         return None if not self.missed else self.returned / self.missed
 
     def share_text(self) -> str:
-        return "–" if self.share is None else f"{round(self.share * 100)} %"
+        return _percent(self.share)
+
+    def kept_share_text(self) -> str:
+        """The share of decided promises that were kept: returned within the promise."""
+        return _percent(ratio(self.kept, self.broken))
 
     def badge_text(self) -> str:
         if self.share is None:
             return "no missed calls yet"
         return f"returns {self.share_text()} of calls · median {span(self.median_seconds)}"
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{round(share * 100)} %"
 
 
 async def pledge_records(
@@ -64,8 +77,15 @@ async def pledge_records(
     if not people:
         return []
     counts, medians = await _figures(session, [p.id for p in people], since=now - WINDOW)
+    promises = await kept_and_broken(session, since=now - WINDOW, until=now)
     return [
-        PledgeRecord(p.name, str(p.slug), *counts.get(p.id, (0, 0)), medians.get(p.id))
+        PledgeRecord(
+            p.name,
+            str(p.slug),
+            *counts.get(p.id, (0, 0)),
+            medians.get(p.id),
+            *promises.get(p.id, (0, 0)),
+        )
         for p in people
     ]
 

@@ -60,11 +60,22 @@ def when(moment: datetime | None, timezone: str = "UTC") -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
 
 
+def hhmm(moment: datetime | None, timezone: str = "UTC") -> str:
+    """`14:30`, in `timezone`."""
+    return "–" if moment is None else f"{moment.astimezone(zone(timezone)):%H:%M}"
+
+
 def iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).isoformat()
 
 
-for name, function in {"phone": phone, "span": span, "when": when, "iso": iso}.items():
+for name, function in {
+    "phone": phone,
+    "span": span,
+    "when": when,
+    "hhmm": hhmm,
+    "iso": iso,
+}.items():
     TEMPLATES.env.filters[name] = function
 TEMPLATES.env.globals["age"] = age
 TEMPLATES.env.globals["timedelta"] = timedelta

@@ -6,18 +6,18 @@ without webhooks pays one cheap `EXISTS` per timeline line and stores nothing.
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, insert, select, true, update
+from sqlalchemy import exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.courtesy.overdue import overdue_at
 from app.db import core_table, value_param, values_for
 from app.models import (
     Obligation,
-    ObligationStatus,
     OutboxObligation,
     WebhookEvent,
     WebhookSubscription,
@@ -89,23 +89,20 @@ def _insert_if_subscribed() -> Any:
     return insert(core_table(WebhookEvent)).from_select(list(columns), source)
 
 
-def overdue(now: datetime, *, after: timedelta) -> ColumnElement[bool]:
-    """When an open obligation is overdue: open for longer than OVERDUE_AFTER.
+async def mark_overdue(session: AsyncSession, *, now: datetime) -> int:
+    """Announce `obligation.overdue` once per obligation past its promise (a batch, the
+    longest overdue first).
 
-    The one place that defines it: once obligations carry `promised_by`, this becomes
-    `Obligation.promised_by < now`.
+    Overdue means what the listing and the gauge mean (`overdue_at` in app/courtesy); the
+    rows not yet announced are read through their own partial index, which announced rows
+    leave, so a pass costs the same however many overdue obligations stay open.
     """
-    return and_(Obligation.status == ObligationStatus.OPEN, Obligation.opened_at <= now - after)
-
-
-async def mark_overdue(session: AsyncSession, *, now: datetime, after: timedelta) -> int:
-    """Announce `obligation.overdue` once per obligation that became overdue (a batch)."""
     ids = list(
         (
             await session.scalars(
                 select(Obligation.id)
-                .where(overdue(now, after=after), Obligation.overdue_at.is_(None))
-                .order_by(Obligation.id)
+                .where(*overdue_at(now), Obligation.overdue_at.is_(None))
+                .order_by(Obligation.status, Obligation.promised_by, Obligation.id)
                 .limit(100)
                 .with_for_update(skip_locked=True)
             )

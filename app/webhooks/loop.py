@@ -36,9 +36,9 @@ class WebhookLoop:
     async def run_once(self) -> WebhookPass:
         """Announce overdue obligations, fan new events out (and prune the log's oldest),
         deliver what is due."""
-        now, settings = self.runtime.clock.now(), self.runtime.settings
+        now = self.runtime.clock.now()
         async with unit_of_work(self.runtime.sessions) as session:
-            overdue = await mark_overdue(session, now=now, after=settings.overdue_after)
+            overdue = await mark_overdue(session, now=now)
         async with unit_of_work(self.runtime.sessions) as session:
             fanned_out = await fan_out(session, now=now)
             await prune(session, now=now)

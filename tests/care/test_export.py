@@ -7,13 +7,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from app.care import export
 from app.cli.main import cli
+from app.clock import ManualClock
 from app.models import CloseReason, ObligationStatus, Recruiter
+from app.obligations.queries import ObligationFilter
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_obligation, make_recruiter
+
+H = timedelta(hours=1)
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
@@ -68,6 +73,41 @@ async def test_the_export_takes_the_listing_filters(
     assert [r["recruiter_id"] for r in rows_of(by_caller.text)] == [str(other.id)]
     bad = await api.get("/api/v1/obligations/export.csv", params={"caller": "nope"})
     assert bad.status_code == 422
+
+
+async def test_the_export_of_the_overdue_follows_the_listing_longest_overdue_first(
+    api: httpx.AsyncClient,
+    db: TestDatabase,
+    recruiter: Recruiter,
+    clock: ManualClock,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export, "BATCH", 2)
+    hours = [3, 7, 1, 5, 2]  # overdue by this many hours
+    db.add(
+        *[
+            make_obligation(recruiter, caller=f"+4477009002{n:02d}", promised_by=T0 - h * H)
+            for n, h in enumerate(hours)
+        ],
+        make_obligation(recruiter, caller="+447700900298", promised_by=T0 + H),  # due later
+        make_obligation(recruiter, caller="+447700900299"),  # no promise
+    )
+    clock.set(T0)
+    for overdue in ("true", "false"):
+        params = {"overdue": overdue}
+        exported = rows_of((await api.get("/api/v1/obligations/export.csv", params=params)).text)
+        listed = (await api.get("/api/v1/obligations", params=params | {"limit": 200})).json()
+        assert [int(r["id"]) for r in exported] == [o["id"] for o in listed["items"]]
+    overdue_rows = rows_of(
+        (await api.get("/api/v1/obligations/export.csv", params={"overdue": "true"})).text
+    )
+    assert [r["caller"] for r in overdue_rows] == [
+        f"'+4477009002{n:02d}" for n in sorted(range(5), key=lambda n: -hours[n])
+    ]
+    for overdue_too, counted in ((True, 5), (False, 2)):
+        where = ObligationFilter(overdue=overdue_too, at=T0)
+        assert await export.count(sessions, where=where) == counted
 
 
 async def test_cells_a_spreadsheet_would_run_are_prefixed(

@@ -23,6 +23,7 @@ from tests.support.live import LiveServer
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 NOW = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+PROMISE = timedelta(hours=4)  # every call promised back within 4 h (plain time here)
 TOKEN = "screenshot-token-of-enough-length"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 OPEN = [
@@ -96,6 +97,7 @@ def seed(db: TestDatabase) -> None:
                 missed_calls=missed,
                 last_missed_at=opened,
                 next_reminder_at=NOW + timedelta(minutes=37),
+                promised_by=opened + PROMISE,
                 snoozed_until=NOW + timedelta(hours=4) if snoozed else None,
             )
         )
@@ -112,6 +114,7 @@ def seed(db: TestDatabase) -> None:
                 closed_at=opened + timedelta(minutes=minutes),
                 close_reason=CloseReason.CALLBACK if returned else CloseReason.OPS,
                 seconds_to_close=minutes * 60,
+                promised_by=opened + PROMISE,
             )
         )
     db.add(*rows)

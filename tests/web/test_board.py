@@ -1,10 +1,17 @@
 """The board and one obligation's page: what ops see, and the actions the API also offers."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import select
 
-from app.models import Obligation, ObligationEvent, OutboxItem, Voicemail
+from app.models import Obligation, ObligationEvent, OutboxItem, Recruiter, Voicemail
+from app.paging import Position, encode_cursor
+from app.web.board import BOARD_OVERDUE, BOARD_REST, open_page
+from tests.courtesy.test_api import explain
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
@@ -199,3 +206,104 @@ async def test_the_recording_proxy_needs_a_session_and_a_known_recording(
 
 async def test_an_unknown_obligation_is_not_found(ops: httpx.AsyncClient) -> None:
     assert (await ops.get("/dashboard/obligations/424242")).status_code == 404
+
+
+H = timedelta(hours=1)
+
+
+def _promised(alice: Recruiter, n: int, opened: datetime, by: datetime | None) -> Obligation:
+    return make_obligation(alice, caller=f"+4477009{n:05d}", opened_at=opened, promised_by=by)
+
+
+def _rows(page: str) -> list[str]:
+    return [part.split('"')[0] for part in page.split('id="obligation-')[1:]]
+
+
+async def test_the_board_shows_the_overdue_first_longest_overdue_first_then_the_rest_by_age(
+    ops: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    alice = make_recruiter(db, timezone="Europe/London")
+    rows = [
+        _promised(alice, 1, T0 - 10 * H, None),  # no promise: the rest, oldest
+        _promised(alice, 2, T0 - 6 * H, T0 - 2 * H),  # overdue 2h
+        _promised(alice, 3, T0 - 5 * H, T0 - 3 * H),  # overdue 3h: first
+        _promised(alice, 4, T0 - 1 * H, T0 + 3 * H),  # due 13:00
+        _promised(alice, 5, T0 - 8 * H, T0),  # due now: not past it yet
+    ]
+    db.add(*rows)
+
+    page = (await ops.get("/dashboard")).text
+
+    by_order = [rows[i] for i in (2, 1, 0, 4, 3)]
+    assert _rows(page) == [str(o.id) for o in by_order]
+    assert page.count(">Overdue</span>") == 2
+    assert "Due by 13:00" in page and "Due by 10:00" in page
+
+
+async def test_the_board_pages_across_the_overdue_and_the_rest_without_gaps_or_repeats(
+    ops: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    alice = make_recruiter(db)
+    overdue = [_promised(alice, n, T0 - 9 * H, T0 - timedelta(minutes=n)) for n in range(1, 31)]
+    rest = [_promised(alice, 100 + n, T0 - timedelta(minutes=n), None) for n in range(1, 31)]
+    db.add(*overdue, *rest)
+
+    first = (await ops.get("/dashboard")).text
+    cursor = first.split("cursor=")[1].split('"')[0]
+    second = (await ops.get(f"/dashboard?status=open&cursor={cursor}")).text
+
+    expected = [o.id for o in reversed(overdue)] + [o.id for o in reversed(rest)]
+    assert _rows(first) + _rows(second) == [str(i) for i in expected]
+    assert len(_rows(first)) == 50 and "cursor=" not in second.split('class="pager"')[1]
+
+
+async def test_a_page_filled_by_the_overdue_alone_leads_on_to_the_rest(
+    ops: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    alice = make_recruiter(db)
+    db.add(*[_promised(alice, n, T0 - 9 * H, T0 - timedelta(minutes=n)) for n in range(1, 51)])
+    alone = (await ops.get("/dashboard")).text
+    assert len(_rows(alone)) == 50 and "Next page" not in alone
+
+    db.add(_promised(alice, 99, T0 - H, None))
+    first = (await ops.get("/dashboard")).text
+    cursor = first.split("cursor=")[1].split('"')[0]
+    second = (await ops.get(f"/dashboard?status=open&cursor={cursor}")).text
+    assert len(_rows(first)) == 50 and len(_rows(second)) == 1 and "+44 7700 900099" in second
+
+
+class _Recorder:
+    """A session that keeps the statements it is given and finds nothing."""
+
+    def __init__(self) -> None:
+        self.statements: list[Any] = []
+
+    async def scalars(self, statement: Any) -> Any:
+        self.statements.append(statement)
+        return SimpleNamespace(all=list)
+
+    async def scalar(self, statement: Any) -> None:
+        self.statements.append(statement)
+
+
+@pytest.mark.parametrize("kind", [BOARD_OVERDUE, BOARD_REST])
+async def test_a_board_page_reads_an_index_in_its_order_at_any_depth(
+    db: TestDatabase, kind: str
+) -> None:
+    session = _Recorder()
+    cursor = encode_cursor(kind, Position(T0 - 3 * H, 7))
+    for recruiter_id in (None, 4):
+        statement = select(Obligation)
+        if recruiter_id is not None:
+            statement = statement.where(Obligation.recruiter_id == recruiter_id)
+        await open_page(session, statement, now=T0, cursor=cursor)  # type: ignore[arg-type]
+
+    plans = [explain(db, statement) for statement in session.statements]
+
+    assert plans and all("TEMP B-TREE" not in p and "Sort" not in p for p in plans), plans
+    index, at = {
+        BOARD_OVERDUE: ("ix_obligations_promised_open", "promised_by"),
+        BOARD_REST: ("ix_obligations_status_opened", "opened_at"),
+    }[kind]
+    from_cursor = plans[::2]  # the overdue part is followed by the rest's first page
+    assert all(index in p and (f"{at}>" in p or f"ROW({at}, id) >" in p) for p in from_cursor)

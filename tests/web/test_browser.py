@@ -6,6 +6,7 @@ missing browser fails them.
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
+from app.clock import ManualClock
 from app.config import Settings
 from app.simulator.exchange import CallScript
 from app.simulator.twilio import TwilioSimulator
 from tests.support.databases import TestDatabase, in_ci
-from tests.support.factories import make_recruiter
+from tests.support.factories import T0, make_obligation, make_recruiter
 from tests.support.live import LiveServer
 from tests.web.conftest import ENV_TOKEN
 
@@ -112,3 +114,27 @@ async def test_the_pledge_page_and_its_badge_load(
     answer = await page.request.get(f"{live_server.url}/pledge/alice-archer/badge.svg")
     assert answer.headers["content-type"] == "image/svg+xml"
     assert answer.headers["cache-control"] == "public, max-age=300"
+
+
+async def test_the_board_puts_the_overdue_first_and_moves_a_promise_up_when_it_passes(
+    page: Page, live_server: LiveServer, clock: ManualClock, db: TestDatabase
+) -> None:
+    alice = make_recruiter(db, name="Alice Archer", timezone="Europe/London")
+    h = timedelta(hours=1)
+    waiting = make_obligation(alice, caller="+447700900201", opened_at=T0 - 5 * h)
+    overdue = make_obligation(
+        alice, caller="+447700900202", opened_at=T0 - 3 * h, promised_by=T0 - h
+    )
+    due = make_obligation(alice, caller="+447700900203", opened_at=T0 - h, promised_by=T0 + 3 * h)
+    db.add(waiting, overdue, due)
+    clock.set(T0)
+    await _sign_in(page, live_server)
+    rows = page.locator("tr[id^=obligation-]")
+    ids = [f"obligation-{o.id}" for o in (overdue, waiting, due)]
+    assert [await row.get_attribute("id") for row in await rows.all()] == ids
+    await expect(rows.nth(0)).to_contain_text("Overdue")
+    await expect(rows.nth(2)).to_contain_text("Due by 13:00")
+
+    clock.set(T0 + 3 * h + timedelta(minutes=1))  # the promise passes: the next poll shows it
+    await expect(rows.nth(1)).to_have_id(f"obligation-{due.id}", timeout=15_000)
+    await expect(rows.nth(1)).to_contain_text("Overdue")

@@ -30,12 +30,20 @@ def _returned(recruiter: Recruiter, minutes: int, **fields: Any) -> Obligation:
 
 
 def _seed(db: TestDatabase) -> Recruiter:
-    """A public recruiter: 3 of 4 callers returned (10m, 20m, 1h), and what must not count."""
+    """A public recruiter: 3 of 4 callers returned (10m, 20m, 1h), 2 of them within the
+    promise and 1 late, and what must not count."""
     alice = make_recruiter(db, name="Alice Archer", slug="alice-archer", public_pledge=True)
+    opened, H = T0 - timedelta(days=3), timedelta(hours=1)
     db.add(
-        _returned(alice, 10, caller=CALLER, caller_name=CALLER_NAME),
-        _returned(alice, 20, caller="+447700900124", close_reason=CloseReason.ANSWERED),
-        _returned(alice, 60, caller="+447700900125"),
+        _returned(alice, 10, caller=CALLER, caller_name=CALLER_NAME, promised_by=opened + 4 * H),
+        _returned(
+            alice,
+            20,
+            caller="+447700900124",
+            close_reason=CloseReason.ANSWERED,
+            promised_by=opened + 4 * H,
+        ),
+        _returned(alice, 60, caller="+447700900125", promised_by=opened + H / 2),  # late
         make_obligation(alice, caller="+447700900126", caller_name=CALLER_NAME),
         # Not counted: closed by ops (counted as not returned), too old, withheld.
         _returned(alice, 5, caller="+447700900127", opened_at=T0 - timedelta(days=91)),
@@ -67,12 +75,13 @@ async def test_the_record_shows_share_returned_and_median(
     assert '<span class="big">75 %</span>' in text
     assert '<span class="big">20m</span>' in text
     assert '<span class="big">4</span><span>missed calls</span>' in text
+    assert '<span class="big">67 %</span><span>returned within the promise</span>' in text
     badge = await client.get("/pledge/alice-archer/badge.svg")
     assert badge.headers["content-type"] == "image/svg+xml"
     assert badge.headers["cache-control"] == "public, max-age=300"
     assert "returns 75 % of calls · median 20m" in badge.text
     index = await client.get("/pledge")
-    assert "Alice Archer" in index.text and "75 %" in index.text
+    assert "Alice Archer" in index.text and "75 %" in index.text and "67 %" in index.text
 
 
 async def test_no_caller_detail_ever_reaches_a_public_page(
@@ -145,3 +154,30 @@ async def test_figures_are_computed_at_most_once_a_minute(
     assert "no missed calls yet" in (await client.get("/pledge/alice/badge.svg")).text
     clock.advance(timedelta(seconds=2))
     assert "returns 100 % of calls" in (await client.get("/pledge/alice/badge.svg")).text
+
+
+async def test_the_promise_share_counts_what_the_stats_count_kept_and_broken(
+    client: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    alice = _seed(db)
+    db.add(make_obligation(alice, caller="+447700900128", promised_by=T0 - timedelta(hours=1)))
+    since = (T0 - timedelta(days=90)).isoformat()
+    stats = await client.get(
+        "/api/v1/stats",
+        params={"since": since, "until": T0.isoformat()},
+        headers={"Authorization": f"Bearer {ENV_TOKEN}"},
+    )
+    by_id = {r["recruiter_id"]: r for r in stats.json()["by_recruiter"]}
+    assert (by_id[alice.id]["kept"], by_id[alice.id]["broken"]) == (2, 2)  # + one still open
+
+    text = re.sub(r"\s+", " ", (await client.get("/pledge/alice-archer")).text)
+    assert '<span class="big">50 %</span><span>returned within the promise</span>' in text
+
+
+async def test_a_record_without_a_decided_promise_shows_a_dash(
+    client: httpx.AsyncClient, db: TestDatabase
+) -> None:
+    nia = make_recruiter(db, name="New Nia", slug="nia", public_pledge=True)
+    db.add(make_obligation(nia, caller="+447700900129", promised_by=T0 + timedelta(hours=1)))
+    text = re.sub(r"\s+", " ", (await client.get("/pledge/nia")).text)
+    assert '<span class="big">–</span><span>returned within the promise</span>' in text
