@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import ManualClock
@@ -37,6 +38,13 @@ _ISOLATED_ENV = (
 
 _postgres_skip_reason: list[str] = []
 _SKIP_PREFIX = "PostgreSQL not reachable: "
+
+
+# In CI the property tests draw the same examples on every run (derandomize), so a green run
+# here is a green run there; a run on a developer's machine keeps exploring at random.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if in_ci():
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

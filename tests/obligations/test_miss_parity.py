@@ -1,5 +1,6 @@
 """The one-statement miss (`miss_pg.COUNT_MISS`, in autocommit through the driver or inside a
-request's transaction) and the general `obligations.record_miss` leave the same rows.
+request's transaction) and the general `obligations.returns.record_miss` (the path a miss
+takes when it is not the one statement) leave the same rows.
 
 Both are fed the same hypothesis-generated sequences of missed calls (repeated deliveries,
 several callers and recruiters, withheld callers, out-of-order times) mixed with closes and
@@ -19,7 +20,8 @@ from app import db_driver
 from app.db import create_async_db_engine, session_factory
 from app.models import CloseReason
 from app.obligations import miss_pg
-from app.obligations.service import CallFacts, MissResult, claim_call, close, open_for, record_miss
+from app.obligations.returns import record_miss
+from app.obligations.service import CallFacts, MissResult, claim_call, close, open_for
 from app.reminders.policy import NudgePolicy
 from tests.support.databases import TestDatabase
 
@@ -212,6 +214,15 @@ def prepare(database: TestDatabase) -> None:
         Close(1, 0, 20),
         Miss(1, 15, "transaction"),
         Miss(2, 30, "autocommit"),
+    ],
+)
+@example(  # late misses join the closed obligation and move its opening back to the earliest
+    [(1, 1, None), (1, 1, None), (1, 1, None)],
+    [
+        Miss(0, 16, "transaction"),
+        Close(1, 1, 138),
+        Miss(1, 28, "autocommit"),
+        Miss(2, 0, "autocommit"),
     ],
 )
 @example(  # a repeat call while snoozed: the next nudge follows the snooze rule
