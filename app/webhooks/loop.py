@@ -3,11 +3,11 @@ webhooks, never nudges."""
 
 import asyncio
 import logging
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from app.db import unit_of_work
+from app.passes import pass_after_pass
 from app.runtime import Runtime
 from app.webhooks.dispatch import TIMEOUT_SECONDS, WebhookSender
 from app.webhooks.events import mark_overdue
@@ -45,16 +45,14 @@ class WebhookLoop:
         return WebhookPass(overdue, fanned_out, await self.sender.send_due())
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pass after pass, WORKER_POLL_SECONDS apart, until `stop` is set."""
+        """Pass after pass, WORKER_POLL_SECONDS apart (at once again while busy), until
+        `stop` is set."""
         poll = self.runtime.settings.worker_poll_seconds
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception as exc:  # the database may be away; the next pass retries
-                log.error("webhook pass failed (%s); again in %s s", type(exc).__name__, poll)
-                log.debug("webhook pass failed", exc_info=True)
-                busy = None
-            if busy is not None and (busy.fanned_out or busy.attempted):
-                continue  # more may be waiting: go again at once
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll)
+        await pass_after_pass(
+            self.run_once, stop=stop, poll=poll, log=log, what="webhook", again_at_once=_busy
+        )
+
+
+def _busy(done: WebhookPass) -> bool:
+    """More may be waiting after a pass that fanned out or attempted anything."""
+    return bool(done.fanned_out or done.attempted)
