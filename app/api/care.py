@@ -7,15 +7,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.auth import ActorDep
-from app.api.schemas import OptionalInstant
+from app.api.filters import OpenedAfter, OpenedBefore, Overdue, RecruiterQuery, e164_or_invalid
 from app.care.erase import erase_caller
 from app.care.export import csv_chunks
-from app.errors import InvalidInput
 from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from app.http.openapi import responses
 from app.models import ObligationStatus
 from app.obligations.queries import ObligationFilter
-from app.phones import InvalidNumber, to_e164
 
 router = APIRouter(tags=["data care"])
 _CSV: dict[int | str, dict[str, Any]] = {
@@ -37,19 +35,16 @@ class Erased(BaseModel):
 async def export_csv(
     runtime: RuntimeDep,
     status: ObligationStatus | None = None,
-    recruiter_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    recruiter_id: RecruiterQuery = None,
     caller: Annotated[str | None, Query(max_length=64)] = None,
-    opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
-    opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
-    overdue: Annotated[
-        bool | None,
-        Query(description="true: open past promised_by, longest overdue first; false: the rest"),
-    ] = None,
+    opened_after: OpenedAfter = None,
+    opened_before: OpenedBefore = None,
+    overdue: Overdue = None,
 ) -> StreamingResponse:
     where = ObligationFilter(
         status=status,
         recruiter_id=recruiter_id,
-        caller=None if caller is None else _number(caller, runtime.settings.default_region),
+        caller=None if caller is None else e164_or_invalid(caller, runtime.settings.default_region),
         opened_after=opened_after,
         opened_before=opened_before,
         overdue=overdue,
@@ -74,13 +69,6 @@ async def erase(
     clock: ClockDep,
     actor: ActorDep,
 ) -> Erased:
-    e164 = _number(number, settings.default_region, field="number", location="path")
+    e164 = e164_or_invalid(number, settings.default_region, field="number", location="path")
     counts = await erase_caller(session, number=e164, actor=actor, at=clock.now())
     return Erased(counts=counts, recordings_queued=counts.get("recordings", 0))
-
-
-def _number(raw: str, region: str, *, field: str = "caller", location: str = "query") -> str:
-    try:
-        return to_e164(raw, region)
-    except InvalidNumber as exc:
-        raise InvalidInput(str(exc), field=field, location=location) from None

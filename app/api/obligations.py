@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 
 from app.api.auth import ActorDep
+from app.api.filters import OpenedAfter, OpenedBefore, Overdue, RecruiterQuery, e164_or_invalid
 from app.api.schemas import (
     CallRequested,
     CloseRequest,
     ObligationDetail,
     ObligationPage,
-    OptionalInstant,
     SnoozeFor,
     SnoozeUntil,
     obligation_detail_out,
@@ -25,7 +25,6 @@ from app.http.openapi import responses
 from app.models import ObligationStatus
 from app.obligations import queries as ops
 from app.obligations.service import locked
-from app.phones import InvalidNumber, to_e164
 from app.voice.click_to_call import request_call
 
 router = APIRouter(prefix="/obligations", tags=["obligations"])
@@ -43,16 +42,13 @@ async def list_obligations(
     settings: SettingsDep,
     clock: ClockDep,
     status: ObligationStatus | None = None,
-    recruiter_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    recruiter_id: RecruiterQuery = None,
     caller: Annotated[
         str | None, Query(max_length=64, description="any format; read as E.164")
     ] = None,
-    opened_after: Annotated[OptionalInstant, Query(description="exclusive")] = None,
-    opened_before: Annotated[OptionalInstant, Query(description="exclusive")] = None,
-    overdue: Annotated[
-        bool | None,
-        Query(description="true: open past promised_by, longest overdue first; false: the rest"),
-    ] = None,
+    opened_after: OpenedAfter = None,
+    opened_before: OpenedBefore = None,
+    overdue: Overdue = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ObligationPage:
@@ -60,7 +56,7 @@ async def list_obligations(
     where = ops.ObligationFilter(
         status=status,
         recruiter_id=recruiter_id,
-        caller=None if caller is None else _caller(caller, settings.default_region),
+        caller=None if caller is None else e164_or_invalid(caller, settings.default_region),
         opened_after=opened_after,
         opened_before=opened_before,
         overdue=overdue,
@@ -70,13 +66,6 @@ async def list_obligations(
     return ObligationPage(
         items=[obligation_out(v, now=now) for v in page.items], next_cursor=page.next_cursor
     )
-
-
-def _caller(raw: str, region: str) -> str:
-    try:
-        return to_e164(raw, region)
-    except InvalidNumber as exc:
-        raise InvalidInput(str(exc), field="caller", location="query") from None
 
 
 @router.get(
