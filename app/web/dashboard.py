@@ -1,6 +1,7 @@
 """The ops board, one obligation's page, its actions, and the voicemail proxy."""
 
-from datetime import timedelta
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,6 +10,8 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
+from app.clock import Clock
+from app.config import Settings
 from app.db import begin_read_only
 from app.errors import AppError, NotFound, Unavailable
 from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
@@ -119,13 +122,10 @@ async def close(
     operator: ActingDep,
     back: Back = "/dashboard",
 ) -> Response:
-    try:
-        await ops.close_by_ops(
-            session, obligation_id=obligation_id, actor=operator.actor, at=clock.now(), note=None
-        )
-    except AppError as problem:
-        return await _refused(request, session, problem, back)
-    return _done(back, "closed")
+    closing = ops.close_by_ops(
+        session, obligation_id=obligation_id, actor=operator.actor, at=clock.now(), note=None
+    )
+    return await _acted(request, session, back, "closed", closing)
 
 
 @router.post("/obligations/{obligation_id}/snooze", include_in_schema=False)
@@ -138,24 +138,24 @@ async def snooze(
     until: Annotated[str, Form(max_length=20)],
     back: Back = "/dashboard",
 ) -> Response:
-    now = clock.now()
-    try:
-        obligation = await locked(session, obligation_id)
-        recruiters = await board.recruiters_by_id(session)
-        timezone = recruiters[obligation.recruiter_id].timezone
-        end = board.tomorrow_morning(now, timezone) if until == "tomorrow" else None
-        duration = board.SNOOZES.get(until, timedelta(0)) if end is None else None
-        await ops.snooze_by_ops(
-            session,
-            obligation_id=obligation_id,
-            actor=operator.actor,
-            at=now,
-            until=end,
-            duration=duration,
-        )
-    except AppError as problem:
-        return await _refused(request, session, problem, back)
-    return _done(back, "snoozed")
+    snoozing = _snooze(
+        session, obligation_id=obligation_id, actor=operator.actor, at=clock.now(), until=until
+    )
+    return await _acted(request, session, back, "snoozed", snoozing)
+
+
+async def _snooze(
+    session: AsyncSession, *, obligation_id: int, actor: str, at: datetime, until: str
+) -> None:
+    """Snooze until tomorrow morning in the recruiter's time zone, or for one of SNOOZES."""
+    obligation = await locked(session, obligation_id)
+    recruiters = await board.recruiters_by_id(session)
+    timezone = recruiters[obligation.recruiter_id].timezone
+    end = board.tomorrow_morning(at, timezone) if until == "tomorrow" else None
+    duration = board.SNOOZES.get(until, timedelta(0)) if end is None else None
+    await ops.snooze_by_ops(
+        session, obligation_id=obligation_id, actor=actor, at=at, until=end, duration=duration
+    )
 
 
 @router.post("/obligations/{obligation_id}/call", include_in_schema=False)
@@ -168,14 +168,20 @@ async def call(
     operator: ActingDep,
     back: Back = "/dashboard",
 ) -> Response:
-    try:
-        obligation = await locked(session, obligation_id)
-        await request_call(
-            session, obligation=obligation, actor=operator.actor, at=clock.now(), settings=settings
-        )
-    except AppError as problem:
-        return await _refused(request, session, problem, back)
-    return _done(back, "call")
+    calling = _call(
+        session, obligation_id=obligation_id, actor=operator.actor, clock=clock, settings=settings
+    )
+    return await _acted(request, session, back, "call", calling)
+
+
+async def _call(
+    session: AsyncSession, *, obligation_id: int, actor: str, clock: Clock, settings: Settings
+) -> None:
+    """Ask for a click-to-call on the obligation, locked first."""
+    obligation = await locked(session, obligation_id)
+    await request_call(
+        session, obligation=obligation, actor=actor, at=clock.now(), settings=settings
+    )
 
 
 @router.get("/recordings/{voicemail_id}", include_in_schema=False)
@@ -204,6 +210,17 @@ async def recording(
         raise NotFound(f"Twilio has no recording {sid} (it answered {answer.status_code})")
     headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
     return Response(answer.content, media_type="audio/mpeg", headers=headers)
+
+
+async def _acted(
+    request: Request, session: AsyncSession, back: str, notice: str, action: Awaitable[object]
+) -> Response:
+    """Back to `back` saying `notice` once `action` is done; the notice page if it is refused."""
+    try:
+        await action
+    except AppError as problem:
+        return await _refused(request, session, problem, back)
+    return _done(back, notice)
 
 
 def _done(back: str, notice: str) -> Response:
