@@ -97,9 +97,13 @@ def _option(key: str, value: Any) -> Any:
     return (value or None) if isinstance(value, str) else value
 
 
-Name = Annotated[str | None, typer.Option(help="The recruiter's name.")]
-Mobile = Annotated[str | None, typer.Option(help="Their own mobile (E.164 or local).")]
-Line = Annotated[str | None, typer.Option(help="Their Twilio number.")]
+_NAME = "The recruiter's name."
+_MOBILE = "Their own mobile (E.164 or local)."
+_LINE = "Their Twilio number."
+Name = Annotated[str | None, typer.Option(help=_NAME)]
+Mobile = Annotated[str | None, typer.Option(help=_MOBILE)]
+Line = Annotated[str | None, typer.Option(help=_LINE)]
+RecruiterId = Annotated[int, typer.Argument(help="The recruiter's id.")]
 Zone = Annotated[str | None, typer.Option("--timezone", help="IANA time zone.")]
 Escalation = Annotated[str | None, typer.Option(help="Who hears of unanswered nudges ('' clears).")]
 Identity = Annotated[str | None, typer.Option(help="Softphone identity, e.g. alice ('' clears).")]
@@ -122,9 +126,9 @@ Template = Annotated[
 
 @recruiter_cli.command("add")
 def recruiter_add(
-    name: Annotated[str, typer.Option(help="The recruiter's name.")],
-    mobile: Annotated[str, typer.Option(help="Their own mobile (E.164 or local).")],
-    line: Annotated[str, typer.Option(help="Their Twilio number.")],
+    name: Annotated[str, typer.Option(help=_NAME)],
+    mobile: Annotated[str, typer.Option(help=_MOBILE)],
+    line: Annotated[str, typer.Option(help=_LINE)],
     timezone: Zone = None,
     escalation_number: Escalation = None,
     client_identity: Identity = None,
@@ -176,7 +180,7 @@ def recruiter_list(
 
 @recruiter_cli.command("update")
 def recruiter_update(
-    recruiter_id: Annotated[int, typer.Argument(help="The recruiter's id.")],
+    recruiter_id: RecruiterId,
     name: Name = None,
     mobile: Mobile = None,
     line: Line = None,
@@ -220,7 +224,7 @@ def recruiter_update(
 
 @recruiter_cli.command("deactivate")
 def recruiter_deactivate(
-    recruiter_id: Annotated[int, typer.Argument(help="The recruiter's id.")],
+    recruiter_id: RecruiterId,
 ) -> None:
     """Deactivate a recruiter: their line stops forwarding; obligations stay listed."""
 
