@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
@@ -35,11 +35,15 @@ NOTICES = {
 _RECORDING_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
-def _filter(status: str | None, recruiter: str | None) -> board.BoardFilter:
+def _filter(status: str | None = None, recruiter: str | None = None) -> board.BoardFilter:
     """The board's filters from the query; anything unreadable is the default."""
     chosen = ObligationStatus.CLOSED if status == "closed" else ObligationStatus.OPEN
     recruiter_id = int(recruiter) if recruiter and recruiter.isdigit() else None
     return board.BoardFilter(chosen, recruiter_id)
+
+
+BoardWhere = Annotated[board.BoardFilter, Depends(_filter)]
+Cursor = Annotated[str | None, Query(max_length=400)]
 
 
 async def _board_context(
@@ -70,12 +74,11 @@ async def board_view(
     request: Request,
     session: SessionDep,
     operator: OperatorDep,
-    status: str | None = None,
-    recruiter: str | None = None,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    where: BoardWhere,
+    cursor: Cursor = None,
     notice: str | None = None,
 ) -> Response:
-    context = await _board_context(request, session, _filter(status, recruiter), cursor)
+    context = await _board_context(request, session, where, cursor)
     context |= {"operator": operator, "notice": NOTICES.get(notice or "")}
     return page(request, "board.html", context)
 
@@ -85,12 +88,11 @@ async def board_fragment(
     request: Request,
     session: SessionDep,
     operator: OperatorDep,
-    status: str | None = None,
-    recruiter: str | None = None,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    where: BoardWhere,
+    cursor: Cursor = None,
 ) -> Response:
     """The board's table alone, which the page polls for."""
-    context = await _board_context(request, session, _filter(status, recruiter), cursor)
+    context = await _board_context(request, session, where, cursor)
     return page(request, "_board.html", context | {"operator": operator})
 
 
