@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.courtesy.overdue import most_overdue_first, not_overdue_at, overdue_at
+from app.courtesy.overdue import not_overdue_at, overdue_at
 from app.db import begin_read_only
 from app.models import Obligation
-from app.obligations.queries import ObligationFilter
-from app.paging import Page, newest_first
+from app.obligations.queries import ObligationFilter, obligations_page
 
 BATCH = 500
 COLUMNS = (
@@ -79,7 +78,7 @@ async def csv_chunks(
     while True:
         async with sessions() as session:
             await begin_read_only(session)
-            page = await _batch(session, where=where, cursor=cursor, limit=batch)
+            page = await obligations_page(session, where=where, cursor=cursor, limit=batch)
             chunk = _lines([[getattr(o, name) for name in COLUMNS] for o in page.items])
             await session.rollback()
         yield chunk
@@ -94,23 +93,3 @@ def _clauses(where: ObligationFilter) -> list[ColumnElement[bool]]:
         return where.clauses()
     overdue = overdue_at(where.at) if where.overdue else [not_overdue_at(where.at)]
     return [*where.clauses(), *overdue]
-
-
-async def _batch(
-    session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
-) -> Page[Obligation]:
-    """One batch in the listing's order: longest overdue first, else newest opened first."""
-    if where.overdue and where.at is not None:
-        statement = select(Obligation).where(*where.clauses())
-        return await most_overdue_first(
-            session, statement, now=where.at, cursor=cursor, limit=limit
-        )
-    return await newest_first(
-        session,
-        select(Obligation).where(*_clauses(where)),
-        kind="obligations",
-        at=Obligation.opened_at,
-        id=Obligation.id,
-        cursor=cursor,
-        limit=limit,
-    )

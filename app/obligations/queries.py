@@ -68,17 +68,24 @@ class ObligationView:
 async def list_obligations(
     session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
 ) -> Page[ObligationView]:
-    """A page of obligations, newest opened first."""
+    """A page of obligations with their voicemails, in `obligations_page`'s order."""
+    page = await obligations_page(session, where=where, cursor=cursor, limit=limit)
+    return await _with_voicemails(session, page)
+
+
+async def obligations_page(
+    session: AsyncSession, *, where: ObligationFilter, cursor: str | None, limit: int
+) -> Page[Obligation]:
+    """A page of the listing (and the export): longest overdue first for `overdue=true`,
+    else newest opened first."""
     statement = select(Obligation).where(*where.clauses())
     if where.overdue is not None and where.at is not None:
         if where.overdue:
-            page = await most_overdue_first(
+            return await most_overdue_first(
                 session, statement, now=where.at, cursor=cursor, limit=limit
             )
-            return await _with_voicemails(session, page)
         statement = statement.where(not_overdue_at(where.at))
-    page = await _newest_obligations(session, statement, cursor=cursor, limit=limit)
-    return await _with_voicemails(session, page)
+    return await _newest_obligations(session, statement, cursor=cursor, limit=limit)
 
 
 async def _with_voicemails(session: AsyncSession, page: Page[Obligation]) -> Page[ObligationView]:

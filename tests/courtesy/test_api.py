@@ -16,7 +16,7 @@ from app.courtesy.opening import pending_batch
 from app.courtesy.overdue import KIND, overdue_at, overdue_page
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.paging import Position, encode_cursor
-from tests.support.databases import TestDatabase
+from tests.support.databases import TestDatabase, explain
 from tests.support.factories import T0, make_obligation, make_recruiter
 
 H = timedelta(hours=1)
@@ -122,19 +122,6 @@ def test_the_overdue_count_reads_the_partial_index(db: TestDatabase) -> None:
 
 def test_the_promise_pass_reads_the_partial_index_on_pending_rows(db: TestDatabase) -> None:
     assert "ix_obligations_caller_text_pending" in explain(db, pending_batch())
-
-
-def explain(db: TestDatabase, statement: Any) -> str:
-    """The database's plan of `statement`, as text (PostgreSQL told to avoid seq scans, as
-    it would on a big table; the test tables are tiny)."""
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-    with db.engine.connect() as connection:
-        if db.backend == "sqlite":
-            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
-            return "\n".join(str(row[-1]) for row in rows)
-        connection.exec_driver_sql("SET enable_seqscan = off")
-        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}").all()
-        return "\n".join(str(row[0]) for row in rows)
 
 
 async def test_stats_count_promises_kept_and_broken(

@@ -126,3 +126,16 @@ class TestDatabase:
         with self.session() as session:
             session.add_all(rows)
             session.commit()
+
+
+def explain(db: TestDatabase, statement: Any) -> str:
+    """The database's plan of `statement`, as text (PostgreSQL told to avoid seq scans, as
+    it would on a big table; the test tables are tiny)."""
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    with db.engine.connect() as connection:
+        if db.backend == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+            return "\n".join(str(row[-1]) for row in rows)
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}").all()
+        return "\n".join(str(row[0]) for row in rows)

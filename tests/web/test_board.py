@@ -11,8 +11,7 @@ from sqlalchemy import select
 from app.models import Obligation, ObligationEvent, OutboxItem, Recruiter, Voicemail
 from app.paging import Position, encode_cursor
 from app.web.board import BOARD_OVERDUE, BOARD_REST, open_page
-from tests.courtesy.test_api import explain
-from tests.support.databases import TestDatabase
+from tests.support.databases import TestDatabase, explain
 from tests.support.factories import T0, make_call, make_obligation, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
 from tests.web.conftest import ENV_TOKEN, post_form

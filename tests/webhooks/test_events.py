@@ -18,9 +18,8 @@ from app.runtime import Runtime
 from app.simulator.exchange import CallScript
 from app.simulator.twilio import TwilioSimulator
 from app.webhooks.loop import WebhookLoop
-from tests.courtesy.test_api import explain
 from tests.outbox.helpers import CALLER, missed_call
-from tests.support.databases import TestDatabase
+from tests.support.databases import TestDatabase, explain
 from tests.support.factories import T0, make_obligation
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.receiver import Receiver
