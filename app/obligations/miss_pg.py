@@ -21,33 +21,28 @@ from app.reminders.policy import NudgePolicy
 
 _CALL_SID_KEY = "uq_calls_call_sid"
 
-COUNT_MISS = """
-WITH existing AS (
-    SELECT id, missed_at, obligation_id FROM calls WHERE call_sid = %(call_sid)s FOR UPDATE
-), late AS (
+# The obligation's side of a miss, shared by this module's statement and observe mode's
+# (`app.voice.status_pg`). The statement before it defines `candidate`: one row when the
+# call's miss counts, lateness aside; `{recruiter}` is whose line it rang.
+OBLIGATION_CTES = """
+late AS (
     -- the recruiter reached (or tried) this caller after the miss: app.obligations.returns decides
     SELECT 1 AS one FROM calls
-    WHERE recruiter_id = %(recruiter_id)s AND party = %(caller)s AND party IS NOT NULL
-      AND party_at >= %(at)s AND obligation_id IS NULL
+    WHERE recruiter_id = {recruiter} AND party = %(caller)s AND party IS NOT NULL
+      AND party_at >= %(at)s AND obligation_id IS NULL AND EXISTS (SELECT 1 FROM candidate)
     LIMIT 1
-), fresh AS (
-    SELECT 1 AS one WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT EXISTS (SELECT 1 FROM late)
-), eligible_row AS (
-    SELECT id FROM existing WHERE missed_at IS NULL AND NOT EXISTS (SELECT 1 FROM late)
 ), eligible AS (
-    SELECT 1 AS one FROM eligible_row
-    UNION ALL
-    SELECT one FROM fresh
+    SELECT one FROM candidate WHERE NOT EXISTS (SELECT 1 FROM late)
 ), closed_later AS (
     SELECT id FROM obligations
-    WHERE recruiter_id = %(recruiter_id)s AND caller = %(caller)s
+    WHERE recruiter_id = {recruiter} AND caller = %(caller)s
       AND status = 'closed' AND closed_at >= %(at)s
     ORDER BY closed_at LIMIT 1
 ), merged AS (
     INSERT INTO obligations AS o (recruiter_id, caller, caller_name, status, opened_at,
         last_missed_at, missed_calls, reminders_sent, next_reminder_at, callback_attempts,
         updated_at, caller_text)
-    SELECT %(recruiter_id)s, %(caller)s, %(caller_name)s, 'open', %(at)s, %(at)s, 1, 0,
+    SELECT {recruiter}, %(caller)s, %(caller_name)s, 'open', %(at)s, %(at)s, 1, 0,
         %(first_due)s, 0, %(at)s, 'pending'
     FROM eligible
     WHERE %(caller)s::varchar IS NOT NULL AND NOT EXISTS (SELECT 1 FROM closed_later)
@@ -78,17 +73,6 @@ WITH existing AS (
     RETURNING o.id, o.missed_calls
 ), target AS (
     SELECT id, missed_calls FROM merged UNION ALL SELECT id, missed_calls FROM joined
-), marked AS (
-    UPDATE calls SET missed_at = %(at)s, updated_at = %(at)s,
-        obligation_id = COALESCE((SELECT id FROM target), calls.obligation_id)
-    WHERE calls.id = (SELECT id FROM eligible_row)
-), inserted AS (
-    INSERT INTO calls (call_sid, parent_call_sid, direction, from_number, to_number,
-        caller_name, status, started_at, updated_at, recruiter_id, missed_at, obligation_id)
-    SELECT %(call_sid)s, %(parent_call_sid)s, %(direction)s, %(from_number)s, %(to_number)s,
-        %(caller_name)s, %(status)s, %(at)s, %(at)s, %(recruiter_id)s, %(at)s,
-        (SELECT id FROM target)
-    FROM fresh
 ), event AS (
     INSERT INTO obligation_events (obligation_id, at, kind, actor, detail)
     SELECT id, %(at)s, CASE WHEN missed_calls = 1 THEN 'opened' ELSE 'missed_call' END,
@@ -101,11 +85,33 @@ WITH existing AS (
         ELSE 'obligation.missed_again' END, id, %(at)s,
         json_build_object('call_sid', %(call_sid)s::text, 'missed_calls', missed_calls)
     FROM target WHERE EXISTS (SELECT 1 FROM webhook_subscriptions WHERE enabled)
+)"""
+
+COUNT_MISS = (
+    """
+WITH existing AS (
+    SELECT id, missed_at, obligation_id FROM calls WHERE call_sid = %(call_sid)s FOR UPDATE
+), candidate AS (
+    SELECT 1 AS one WHERE NOT EXISTS (SELECT 1 FROM existing WHERE missed_at IS NOT NULL)
+),"""
+    + OBLIGATION_CTES.format(recruiter="%(recruiter_id)s")
+    + """, marked AS (
+    UPDATE calls SET missed_at = %(at)s, updated_at = %(at)s,
+        obligation_id = COALESCE((SELECT id FROM target), calls.obligation_id)
+    WHERE calls.id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM eligible)
+), inserted AS (
+    INSERT INTO calls (call_sid, parent_call_sid, direction, from_number, to_number,
+        caller_name, status, started_at, updated_at, recruiter_id, missed_at, obligation_id)
+    SELECT %(call_sid)s, %(parent_call_sid)s, %(direction)s, %(from_number)s, %(to_number)s,
+        %(caller_name)s, %(status)s, %(at)s, %(at)s, %(recruiter_id)s, %(at)s,
+        (SELECT id FROM target)
+    FROM eligible WHERE NOT EXISTS (SELECT 1 FROM existing)
 )
 SELECT EXISTS (SELECT 1 FROM late) AS late, EXISTS (SELECT 1 FROM eligible) AS counted,
        COALESCE((SELECT id FROM target), (SELECT obligation_id FROM existing)) AS obligation_id,
        (SELECT missed_calls FROM target) AS missed_calls
 """
+)
 
 
 async def count_miss(
@@ -118,28 +124,28 @@ async def count_miss(
 ) -> MissResult | None:
     """`obligations.record_miss` as one atomic statement of its own (PostgreSQL only); None,
     with nothing written, for a miss made before a call with its caller already reported."""
-    values = call.row_values() | {
-        "recruiter_id": recruiter_id,
-        "caller": caller,
-        "first_due": policy.first_due(call.at),
-    }
+    values = _values(call, recruiter_id=recruiter_id, caller=caller, policy=policy)
+    return result_of(await run_alone(engine, COUNT_MISS, values))
+
+
+async def run_alone(engine: AsyncEngine, statement: str, values: dict[str, Any]) -> Any:
+    """The row of a one-statement miss run as its own transaction; run once more when a twin
+    delivery of a call never seen before won the race to insert it (now it finds it)."""
     try:
-        return await _run(engine, values)
+        return await _fetch_one(engine, statement, values)
     except IntegrityError as exc:
         if not _twin_call(exc):
             raise
-        return await _run(engine, values)  # the twin committed: now this finds it counted
+        return await _fetch_one(engine, statement, values)
 
 
-async def _run(engine: AsyncEngine, values: dict[str, Any]) -> MissResult | None:
+async def _fetch_one(engine: AsyncEngine, statement: str, values: dict[str, Any]) -> Any:
     direct = driver_of(engine)
     if direct is not None:  # the service's own engine: straight through psycopg, prepared
-        row = await direct.fetch_one(COUNT_MISS, values)
-    else:
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await autocommit.exec_driver_sql(COUNT_MISS, values)).one()
-    return _result(row)
+        return await direct.fetch_one(statement, values)
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return (await autocommit.exec_driver_sql(statement, values)).one()
 
 
 async def count_miss_in(
@@ -153,16 +159,23 @@ async def count_miss_in(
     """`count_miss` as one statement of the session's transaction, for a call the request has
     logged already: its row exists and is locked, so no twin races on its CallSid. None, with
     nothing written, for a late miss (as `count_miss`)."""
-    values = call.row_values() | {
+    values = _values(call, recruiter_id=recruiter_id, caller=caller, policy=policy)
+    connection = await session.connection()
+    return result_of((await connection.exec_driver_sql(COUNT_MISS, values)).one())
+
+
+def _values(
+    call: CallFacts, *, recruiter_id: int, caller: str | None, policy: NudgePolicy
+) -> dict[str, Any]:
+    return call.row_values() | {
         "recruiter_id": recruiter_id,
         "caller": caller,
         "first_due": policy.first_due(call.at),
     }
-    connection = await session.connection()
-    return _result((await connection.exec_driver_sql(COUNT_MISS, values)).one())
 
 
-def _result(row: Any) -> MissResult | None:
+def result_of(row: Any) -> MissResult | None:
+    """The miss a one-statement row reports; None for a late miss (nothing was written)."""
     if row.late:
         return None
     result = MissResult(row.obligation_id, counted=row.counted, opened=row.missed_calls == 1)

@@ -16,7 +16,7 @@ from app.obligations.service import CallFacts, claim_call, connected_at
 from app.phones import caller_number
 from app.recruiters.service import active_by_line, active_by_mobile
 from app.reminders.policy import NudgePolicy
-from app.voice import callbacks, voicemails
+from app.voice import callbacks, status_pg, voicemails
 from app.voice.call_log import (
     DIAL_LEG,
     INBOUND,
@@ -107,6 +107,9 @@ async def on_status(
 ) -> Outcome | callbacks.Settled:
     """Log the status; a call or dial leg that ended unanswered is a miss (observe mode), and
     an outbound call that ended may be a callback."""
+    counted = await status_pg.log_inbound(session, report=report, region=region, policy=policy)
+    if counted is not None:  # PostgreSQL: all of it was one statement
+        return Outcome.MISSED if counted else Outcome.LOGGED
     logged = await log_status(session, report=report)
     call = report.call
     if call.direction == INBOUND:

@@ -8,27 +8,19 @@ snoozes, each on its own PostgreSQL schema; the obligations, calls and timelines
 """
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db_driver
-from app.db import create_async_db_engine, session_factory
-from app.models import CloseReason
 from app.obligations import miss_pg
 from app.obligations.returns import record_miss
-from app.obligations.service import CallFacts, MissResult, claim_call, close, open_for
-from app.reminders.policy import NudgePolicy
+from app.obligations.service import CallFacts, MissResult, claim_call
 from tests.support.databases import TestDatabase
+from tests.support.parity import POLICY, RECRUITERS, T0, Side, line_of, prepare
 
-T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-POLICY = NudgePolicy((timedelta(minutes=2), timedelta(hours=1)), 10, 3)
 CALLERS = ["+447700900001", "+447700900002", None]  # None: withheld
-RECRUITERS = [1, 2]
 
 
 @dataclass(frozen=True)
@@ -81,31 +73,21 @@ def facts(n: int, call: tuple[int, int, str | None], minute: int) -> CallFacts:
     recruiter, caller, name = call
     number = CALLERS[caller] or "anonymous"
     at = T0 + timedelta(minutes=minute)
-    line = f"+1500555000{recruiter}"
+    line = line_of(recruiter)
     return CallFacts(f"CA{n:032d}", "inbound", number, line, "ringing", at, caller_name=name)
 
 
-class Side:
-    """One schema and the way it counts a miss."""
-
-    def __init__(self, database: TestDatabase, *, one_statement: bool) -> None:
-        self.database = database
-        self.one_statement = one_statement
-        self.engine: AsyncEngine = create_async_db_engine(database.url)
-        self.sessions = session_factory(self.engine)
-        if one_statement:
-            direct = db_driver.DirectPostgres.of_url(database.url)
-            assert direct is not None
-            db_driver.attach(self.engine, direct)
+class MissSide(Side):
+    """One schema and the way it counts a miss: one statement, or `record_miss`."""
 
     async def miss(self, call: CallFacts, recruiter: int, caller: str | None, path: str) -> Any:
-        if self.one_statement and path == "autocommit":
+        if self.direct and path == "autocommit":
             result = await miss_pg.count_miss(
                 self.engine, call=call, recruiter_id=recruiter, caller=caller, policy=POLICY
             )
             return self._seen(result)
         async with self.sessions() as session:
-            if self.one_statement:  # as the status callback does: the call is logged first
+            if self.direct:  # as the status callback does: the call is logged first
                 await claim_call(session, call=replace(call, recruiter_id=recruiter))
                 result = await miss_pg.count_miss_in(
                     session, call=call, recruiter_id=recruiter, caller=caller, policy=POLICY
@@ -117,84 +99,17 @@ class Side:
             await session.commit()
         return self._seen(result)
 
-    def _seen(self, result: MissResult) -> Any:
+    def _seen(self, result: MissResult | None) -> Any:
+        if result is None:
+            return "late"
         return result.counted, result.opened, result.obligation_id is None
 
-    async def close(self, recruiter: int, caller: str, at: datetime) -> None:
-        async with self.sessions() as session:
-            obligation = await open_for(session, recruiter_id=recruiter, caller=caller)
-            if obligation is not None:
-                await close(
-                    session, obligation=obligation, reason=CloseReason.OPS, actor="ops", at=at
-                )
-            await session.commit()
-
     async def snooze(self, recruiter: int, caller: str, until: datetime) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "UPDATE obligations SET snoozed_until = :until "
-                    "WHERE recruiter_id = :r AND caller = :c AND status = 'open'"
-                ),
-                {"until": until, "r": recruiter, "c": caller},
-            )
-
-    async def rows(self) -> dict[str, Any]:
-        """Obligations, calls and events, with obligations named by their order of creation."""
-        async with self.engine.connect() as connection:
-            obligations = (await connection.execute(text(_OBLIGATIONS))).mappings().all()
-            order = {row["id"]: n for n, row in enumerate(obligations)}
-            found = (await connection.execute(text(_CALLS))).mappings().all()
-            events = (await connection.execute(text(_EVENTS))).mappings().all()
-        return {
-            "obligations": [{k: v for k, v in row.items() if k != "id"} for row in obligations],
-            "calls": [
-                dict(row) | {"obligation_id": order.get(row["obligation_id"])} for row in found
-            ],
-            "events": sorted(
-                (
-                    order[row["obligation_id"]],
-                    row["at"],
-                    row["kind"],
-                    row["actor"],
-                    str(row["detail"]),
-                )
-                for row in events
-            ),
-        }
-
-    async def dispose(self) -> None:
-        direct = db_driver.driver_of(self.engine)
-        if direct is not None:
-            await direct.close()
-        await self.engine.dispose()
-
-
-_OBLIGATIONS = """SELECT id, recruiter_id, caller, caller_name, status, opened_at, last_missed_at,
-    missed_calls, reminders_sent, next_reminder_at, snoozed_until, closed_at, close_reason
-    FROM obligations ORDER BY id"""
-_CALLS = """SELECT call_sid, recruiter_id, from_number, caller_name, status, started_at,
-    missed_at, obligation_id FROM calls ORDER BY call_sid"""
-_EVENTS = "SELECT obligation_id, at, kind, actor, detail FROM obligation_events"
-
-
-def prepare(database: TestDatabase) -> None:
-    database.wipe()
-    with database.engine.begin() as connection:
-        for recruiter in RECRUITERS:
-            connection.execute(
-                text(
-                    "INSERT INTO recruiters (id, name, mobile, line, timezone, active, "
-                    "created_at, updated_at) VALUES (:id, 'R', :mobile, :line, 'UTC', true, "
-                    ":at, :at)"
-                ),
-                {
-                    "id": recruiter,
-                    "mobile": f"+1415555000{recruiter}",
-                    "line": f"+1500555000{recruiter}",
-                    "at": T0,
-                },
-            )
+        await self.execute(
+            "UPDATE obligations SET snoozed_until = :until "
+            "WHERE recruiter_id = :r AND caller = :c AND status = 'open'",
+            {"until": until, "r": recruiter, "c": caller},
+        )
 
 
 @settings(
@@ -242,7 +157,7 @@ async def test_the_one_statement_miss_leaves_the_rows_record_miss_leaves(
 ) -> None:
     for database in pg_pair:
         prepare(database)
-    one, general = Side(pg_pair[0], one_statement=True), Side(pg_pair[1], one_statement=False)
+    one, general = MissSide(pg_pair[0], direct=True), MissSide(pg_pair[1], direct=False)
     try:
         for step in sequence:
             await play(step, call_facts, one, general)
@@ -253,7 +168,7 @@ async def test_the_one_statement_miss_leaves_the_rows_record_miss_leaves(
 
 
 async def play(
-    step: Miss | Close | Snooze, call_facts: list[tuple[int, int, str | None]], *sides: Side
+    step: Miss | Close | Snooze, call_facts: list[tuple[int, int, str | None]], *sides: MissSide
 ) -> None:
     at = T0 + timedelta(minutes=step.minute)
     if isinstance(step, Miss):

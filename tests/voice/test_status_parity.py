@@ -1,0 +1,199 @@
+"""Observe mode's status callback in one statement (`voice.status_pg`, PostgreSQL through the
+driver) and the general path (`forwarding.on_status`'s log, look-ups and miss through the
+session) leave the same rows and report the same outcomes.
+
+Both are fed the same hypothesis-generated sequences: status callbacks of inbound calls in
+any order and with any sequence numbers (repeats, terminal then ringing, lines nobody has,
+withheld callers), unanswered or answered legs to the recruiter's mobile, voicemails the
+fallback kept before the call was known, the recruiter reaching the caller, and closes.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from app.obligations.service import CallFacts
+from app.voice.call_log import DIAL_LEG, INBOUND, StatusReport
+from app.voice.forwarding import on_status
+from tests.support.databases import TestDatabase
+from tests.support.parity import POLICY, RECRUITERS, T0, Side, line_of, mobile_of, prepare
+
+CALLERS = ["+447700900001", "+447700900002", None]  # None: withheld
+LINES = [*RECRUITERS, 3]  # 3: a line no recruiter has
+
+
+@dataclass(frozen=True)
+class Status:
+    call: int
+    status: str
+    sequence: int | None
+    duration: int | None
+    minute: int
+
+
+@dataclass(frozen=True)
+class Leg:
+    """The status of the call's dial leg to its recruiter's mobile."""
+
+    call: int
+    status: str
+    minute: int
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A voicemail of the call that the fallback kept before the call was known."""
+
+    call: int
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The recruiter's callback to the call's caller connected."""
+
+    call: int
+    minute: int
+
+
+@dataclass(frozen=True)
+class Close:
+    call: int
+    minute: int
+
+
+minutes = st.integers(0, 120)
+statuses = st.builds(
+    Status,
+    st.integers(0, 3),
+    st.sampled_from(["ringing", "in-progress", "completed", "no-answer", "busy"]),
+    st.one_of(st.none(), st.integers(0, 4)),
+    st.sampled_from([None, 0, 30]),
+    minutes,
+)
+steps = st.lists(
+    st.one_of(
+        statuses,
+        statuses,
+        statuses,
+        st.builds(Leg, st.integers(0, 3), st.sampled_from(["no-answer", "completed"]), minutes),
+        st.builds(Kept, st.integers(0, 3)),
+        st.builds(Reached, st.integers(0, 3), minutes),
+        st.builds(Close, st.integers(0, 3), minutes),
+    ),
+    min_size=2,
+    max_size=12,
+)
+# Each CallSid's line and caller.
+calls = st.lists(
+    st.tuples(st.sampled_from(LINES), st.integers(0, len(CALLERS) - 1)), min_size=4, max_size=4
+)
+
+
+class StatusSide(Side):
+    """One schema; `direct`: status callbacks take the one statement where it applies."""
+
+    async def status(self, report: StatusReport) -> Any:
+        async with self.sessions() as session:
+            outcome = await on_status(session, report=report, region="US", policy=POLICY)
+            await session.commit()
+        return str(outcome)
+
+
+def sid(n: int) -> str:
+    return f"CA{n:032d}"
+
+
+def report(step: Status | Leg, call: tuple[int, int]) -> StatusReport:
+    line, caller = call
+    at = T0 + timedelta(minutes=step.minute)
+    if isinstance(step, Leg):
+        leg = CallFacts(
+            f"CL{step.call:032d}", DIAL_LEG, line_of(line), mobile_of(line), step.status, at,
+            parent_call_sid=sid(step.call),
+        )  # fmt: skip
+        return StatusReport(leg, sequence_number=None, duration_seconds=None)
+    number = CALLERS[caller] or "anonymous"
+    inbound = CallFacts(sid(step.call), INBOUND, number, line_of(line), step.status, at)
+    return StatusReport(inbound, step.sequence, step.duration)
+
+
+async def play(step: Any, call: tuple[int, int], sides: tuple[StatusSide, StatusSide]) -> None:
+    line, caller = call
+    if isinstance(step, Status | Leg):
+        seen = [await side.status(report(step, call)) for side in sides]
+        assert seen[0] == seen[1], step
+        return
+    for side in sides:
+        if isinstance(step, Kept):
+            await side.execute(_KEEP, {"rs": f"RE{step.call:032d}", "cs": sid(step.call)})
+        elif CALLERS[caller] is None or line not in RECRUITERS:
+            continue
+        elif isinstance(step, Reached):
+            at = T0 + timedelta(minutes=step.minute)
+            values = {"cs": f"CB{step.minute:032d}", "r": line, "party": CALLERS[caller]}
+            await side.execute(_REACHED, values | {"at": at, "mobile": mobile_of(line)})
+        else:
+            await side.close(line, str(CALLERS[caller]), T0 + timedelta(minutes=step.minute))
+
+
+_KEEP = """INSERT INTO voicemails (recording_sid, call_sid, recording_status, duration_seconds,
+    created_at, updated_at) VALUES (:rs, :cs, 'completed', 12, now(), now())
+    ON CONFLICT (recording_sid) DO NOTHING"""
+_REACHED = """INSERT INTO calls (call_sid, direction, from_number, to_number, status, started_at,
+    updated_at, recruiter_id, party, party_at) VALUES (:cs, 'outbound-api', :mobile, :party,
+    'completed', :at, :at, :r, :party, :at) ON CONFLICT (call_sid) DO NOTHING"""
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(calls, steps)
+@example(  # a terminal status is never replaced; a repeat of the miss counts once
+    [(1, 0), (1, 0), (2, 1), (3, 0)],
+    [Status(0, "no-answer", 3, 0, 5), Status(0, "ringing", 4, None, 6), Status(0, "busy", 5, 0, 7)],
+)
+@example(  # only a later sequence number replaces a status; none replaces what had none
+    [(1, 0), (2, 1), (2, 1), (3, 0)],
+    [
+        Status(0, "ringing", 2, None, 1),
+        Status(0, "in-progress", 2, None, 2),
+        Status(1, "ringing", None, None, 1),
+        Status(1, "in-progress", None, None, 2),
+        Status(0, "in-progress", 1, None, 3),
+    ],
+)
+@example(  # a completed call counts when its leg to the mobile went unanswered
+    [(1, 0), (1, 1), (2, 1), (3, 0)],
+    [Leg(1, "no-answer", 1), Status(1, "completed", 2, 40, 3), Status(1, "completed", 3, 40, 3)],
+)
+@example(  # a kept voicemail is the call's miss; a late one joins the closed obligation
+    [(1, 0), (1, 0), (2, 1), (3, 0)],
+    [
+        Kept(0),
+        Status(0, "completed", 1, 20, 10),
+        Close(0, 30),
+        Reached(0, 40),
+        Status(1, "no-answer", None, None, 20),
+        Status(2, "no-answer", None, None, 50),
+    ],
+)
+async def test_the_one_statement_status_leaves_the_rows_the_general_path_leaves(
+    pg_pair: tuple[TestDatabase, TestDatabase],
+    call_facts: list[tuple[int, int]],
+    sequence: list[Status | Leg | Kept | Reached | Close],
+) -> None:
+    for database in pg_pair:
+        prepare(database)
+    sides = StatusSide(pg_pair[0], direct=True), StatusSide(pg_pair[1], direct=False)
+    try:
+        for step in sequence:
+            await play(step, call_facts[step.call], sides)
+        assert await sides[0].rows() == await sides[1].rows()
+    finally:
+        for side in sides:
+            await side.dispose()
