@@ -1,7 +1,7 @@
 """Human durations such as `90s`, `15m`, `2h`, `1d` or `1h30m`."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d{1,7})([smhd])")
@@ -32,3 +32,12 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts) or "0s"
+
+
+def elapsed(since: datetime, now: datetime) -> str | None:
+    """The time from `since` to `now` in its largest whole unit (`3h`); None under a minute."""
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return None

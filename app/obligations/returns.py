@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import values_for
@@ -67,8 +67,6 @@ async def record_miss(
 ) -> MissResult:
     """Count a missed call as if its reports had come in event-time order."""
     later = await _unsettled_after(session, recruiter_id, caller, call.at)
-    if not later:
-        return await _counted(session, call, recruiter_id, caller, policy)
     returned = next((party_call for party_call in later if party_call.reason), None)
     if returned is not None and not await _closed_between(
         session, recruiter_id, caller, call.at, returned.at
@@ -76,12 +74,23 @@ async def record_miss(
         result = await _open_returned(
             session, call=call, recruiter_id=recruiter_id, caller=caller, by=returned
         )
-    else:
-        result = await _counted(session, call, recruiter_id, caller, policy)
+    else:  # counted as it arrives: opened, merged, or joined to a later-closed one
+        result = await record_miss_in_arrival_order(
+            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
+        )
     if result.counted and result.obligation_id is not None:
         attempts = [party_call for party_call in later if party_call.reason is None]
         await _adopt_attempts(session, result.obligation_id, attempts, policy)
     return result
+
+
+def closed_of(recruiter_id: int, caller: str | None) -> list[ColumnElement[bool]]:
+    """The conditions of a closed obligation of (recruiter, caller)."""
+    return [
+        Obligation.recruiter_id == recruiter_id,
+        Obligation.caller == caller,
+        Obligation.status == ObligationStatus.CLOSED,
+    ]
 
 
 async def attempt_on_closed(
@@ -95,15 +104,10 @@ async def attempt_on_closed(
 ) -> bool:
     """An unanswered callback reported after the obligation open at its time closed: it
     counts there (on the timeline and in `callback_attempts`). False if none was open then."""
+    open_then = (Obligation.opened_at <= at, Obligation.closed_at > at)
     obligation_id = await session.scalar(
         select(Obligation.id)
-        .where(
-            Obligation.recruiter_id == recruiter_id,
-            Obligation.caller == callee,
-            Obligation.status == ObligationStatus.CLOSED,
-            Obligation.opened_at <= at,
-            Obligation.closed_at > at,
-        )
+        .where(*closed_of(recruiter_id, callee), *open_then)
         .order_by(Obligation.opened_at)
         .limit(1)
     )
@@ -112,32 +116,6 @@ async def attempt_on_closed(
     attempt = PartyCall(call_id, call_sid, at, None, "")
     await _count_attempt(session, await locked(session, obligation_id), attempt, None)
     return True
-
-
-async def _counted(
-    session: AsyncSession,
-    call: CallFacts,
-    recruiter_id: int,
-    caller: str | None,
-    policy: NudgePolicy,
-) -> MissResult:
-    """The miss counted as it arrives: opened, merged, or joined to a later-closed one."""
-    result = await record_miss_in_arrival_order(
-        session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-    )
-    if result.counted and not result.opened and result.obligation_id is not None:
-        await _opened_since(session, result.obligation_id, call.at)
-    return result
-
-
-async def _opened_since(session: AsyncSession, obligation_id: int, at: datetime) -> None:
-    """A closed obligation that took a late miss was open since that miss."""
-    obligation = await session.get(Obligation, obligation_id, populate_existing=True)
-    if obligation is None or obligation.closed_at is None or obligation.opened_at <= at:
-        return
-    obligation.opened_at = at
-    obligation.seconds_to_close = int((obligation.closed_at - at).total_seconds())
-    await session.flush()
 
 
 async def party_call(session: AsyncSession, call_id: int) -> PartyCall | None:
@@ -190,16 +168,9 @@ async def _closed_between(
 ) -> bool:
     """Whether an obligation of (recruiter, caller) closed between the miss and the return:
     the miss belongs to that one (the arrival-order path joins it)."""
+    during = (Obligation.closed_at >= start, Obligation.closed_at <= end)
     found = await session.scalar(
-        select(Obligation.id)
-        .where(
-            Obligation.recruiter_id == recruiter_id,
-            Obligation.caller == caller,
-            Obligation.status == ObligationStatus.CLOSED,
-            Obligation.closed_at >= start,
-            Obligation.closed_at <= end,
-        )
-        .limit(1)
+        select(Obligation.id).where(*closed_of(recruiter_id, caller), *during).limit(1)
     )
     return found is not None
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Call, CloseReason, Obligation, ObligationEvent, ObligationStatus
-from app.obligations.returns import PartyCall, note_party, party_call
+from app.models import Call, CloseReason, Obligation, ObligationEvent
+from app.obligations.returns import PartyCall, closed_of, note_party, party_call
 from app.obligations.returns_split import split_after
 from app.obligations.service import CallFacts, claim_call, close, open_for
 from app.obligations.timeline import TWILIO, EventKind, recruiter_actor
@@ -90,9 +90,7 @@ async def _closed_across(
     statement = (
         select(Obligation)
         .where(
-            Obligation.recruiter_id == recruiter_id,
-            Obligation.caller == party,
-            Obligation.status == ObligationStatus.CLOSED,
+            *closed_of(recruiter_id, party),
             Obligation.close_reason.in_(_RETURNS),
             Obligation.opened_at <= at,
             Obligation.closed_at > at,

@@ -100,12 +100,7 @@ async def record_miss(
     missed_calls = 0
     if caller is not None:
         obligation_id, missed_calls = await _open_or_merge(
-            session,
-            recruiter_id=recruiter_id,
-            caller=caller,
-            caller_name=call.caller_name,
-            at=call.at,
-            policy=policy,
+            session, call, recruiter_id, caller, policy
         )
         kind = EventKind.OPENED if missed_calls == 1 else EventKind.MISSED_CALL
         detail = {"call_sid": call.call_sid, "missed_calls": missed_calls}
@@ -118,27 +113,33 @@ async def record_miss(
 
 
 async def _open_or_merge(
-    session: AsyncSession,
-    *,
-    recruiter_id: int,
-    caller: str,
-    caller_name: str | None,
-    at: datetime,
-    policy: NudgePolicy,
+    session: AsyncSession, call: CallFacts, recruiter_id: int, caller: str, policy: NudgePolicy
 ) -> tuple[int, int]:
     """Upsert the open obligation for (recruiter, caller); return its id and missed_calls.
 
     A miss reported only after the obligation it belongs to was closed (the caller got
     through, or was called back, later than this call) joins that closed obligation
-    instead of opening a new one: the result must not depend on arrival order.
+    instead of opening a new one, which was then open since this miss: the result must
+    not depend on arrival order.
     """
     statements = miss_statements(session)
-    values = {"recruiter_id": recruiter_id, "caller": caller, "at": at}
-    upsert = values | {"caller_name": caller_name, "first_due": policy.first_due(at)}
+    values = {"recruiter_id": recruiter_id, "caller": caller, "at": call.at}
+    upsert = values | {"caller_name": call.caller_name, "first_due": policy.first_due(call.at)}
     row = (await session.execute(statements.open_or_merge, values_for(upsert))).one_or_none()
     if row is None:
         row = (await session.execute(statements.join_closed, values_for(values))).one()
+        await _opened_since(session, int(row.id), call.at)
     return int(row.id), int(row.missed_calls)
+
+
+async def _opened_since(session: AsyncSession, obligation_id: int, at: datetime) -> None:
+    """A closed obligation that took a late miss was open since that miss."""
+    obligation = await session.get(Obligation, obligation_id, populate_existing=True)
+    if obligation is None or obligation.closed_at is None or obligation.opened_at <= at:
+        return
+    obligation.opened_at = at
+    obligation.seconds_to_close = int((obligation.closed_at - at).total_seconds())
+    await session.flush()
 
 
 async def open_for_withheld_voicemail(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.config import Settings
+from app.durations import elapsed
 from app.phones import for_people
 from app.sms.segments import fits, gsm_friendly
 
@@ -157,11 +158,8 @@ def _count(calls: int) -> str:
 
 
 def _ago(moment: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - moment).total_seconds()))
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return "just now"
+    age = elapsed(moment, now)
+    return f"{age} ago" if age else "just now"
 
 
 def _clean(text: str | None) -> str:

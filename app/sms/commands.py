@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.courtesy.closing import queue_close_text
 from app.courtesy.policy import Courtesy
+from app.durations import elapsed
 from app.models import CloseReason, Obligation, ObligationStatus, Recruiter
 from app.obligations.service import close, snooze
 from app.obligations.timeline import recruiter_actor
@@ -184,7 +185,8 @@ def _fitted(head: str, obligations: Sequence[Obligation], total: int, now: datet
 
     lines: list[str] = []
     for obligation in obligations:
-        line = f"#{obligation.id} {_who(obligation)}, {_age(obligation.opened_at, now)}"
+        age = elapsed(obligation.opened_at, now) or "now"
+        line = f"#{obligation.id} {_who(obligation)}, {age}"
         if obligation.missed_calls > 1:
             line += f", {obligation.missed_calls} calls"
         if not fits(render([*lines, line]), 1):
@@ -200,11 +202,3 @@ def _named(obligation_id: int) -> str:
 
 def _who(obligation: Obligation) -> str:
     return for_people(obligation.caller) if obligation.caller else "withheld number"
-
-
-def _age(moment: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - moment).total_seconds()))
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return "now"
