@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 
 from app.api.auth import ActorDep
-from app.api.filters import OpenedAfter, OpenedBefore, Overdue, RecruiterQuery, e164_or_invalid
+from app.api.filters import NowDep, ObligationWhere
 from app.api.schemas import (
     CallRequested,
     CloseRequest,
@@ -22,7 +22,6 @@ from app.durations import parse_duration
 from app.errors import InvalidInput
 from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.http.openapi import responses
-from app.models import ObligationStatus
 from app.obligations import queries as ops
 from app.obligations.service import locked
 from app.voice.click_to_call import request_call
@@ -39,33 +38,14 @@ Cursor = Annotated[
 @router.get("", summary="List obligations, newest opened first", responses=responses(422))
 async def list_obligations(
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    status: ObligationStatus | None = None,
-    recruiter_id: RecruiterQuery = None,
-    caller: Annotated[
-        str | None, Query(max_length=64, description="any format; read as E.164")
-    ] = None,
-    opened_after: OpenedAfter = None,
-    opened_before: OpenedBefore = None,
-    overdue: Overdue = None,
+    where: ObligationWhere,
+    now: NowDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ObligationPage:
-    now = clock.now()
-    where = ops.ObligationFilter(
-        status=status,
-        recruiter_id=recruiter_id,
-        caller=None if caller is None else e164_or_invalid(caller, settings.default_region),
-        opened_after=opened_after,
-        opened_before=opened_before,
-        overdue=overdue,
-        at=now,
-    )
     page = await ops.list_obligations(session, where=where, cursor=cursor, limit=limit)
-    return ObligationPage(
-        items=[obligation_out(v, now=now) for v in page.items], next_cursor=page.next_cursor
-    )
+    items = [obligation_out(v, now=now) for v in page.items]
+    return ObligationPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(
