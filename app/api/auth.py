@@ -12,7 +12,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api import tokens
-from app.db import begin_read_only, unit_of_work
 from app.errors import DATABASE_ERRORS, Unauthorized, database_unavailable, error_response
 from app.runtime import Runtime
 
@@ -68,29 +67,7 @@ def _bearer_token(scope: Scope) -> str | None:
 
 async def actor_of(runtime: Runtime, secret: str) -> str | None:
     """The actor behind a bearer token's secret, or None."""
-    return await actor_of_hash(runtime, tokens.hash_token(secret))
-
-
-async def actor_of_hash(runtime: Runtime, digest: str) -> str | None:
-    """The actor behind the token whose secret hashes to `digest` (bearer tokens and the
-    dashboard's session cookie both ask here, so a revoked token ends both), or None.
-
-    Runs in its own short transactions, before the request's one, so noting the token's
-    use never waits on the request's own write lock (SQLite).
-    """
-    actor = tokens.env_actor_by_hash(digest, runtime.settings)
-    if actor is not None:
-        return actor
-    async with runtime.sessions() as session:
-        await begin_read_only(session)
-        token = await tokens.find_live_by_hash(session, digest)
-    if token is None:
-        return None
-    now = runtime.clock.now()
-    if tokens.needs_touch(token, now):
-        async with unit_of_work(runtime.sessions) as session:
-            await tokens.touch(session, token_id=token.id, at=now)
-    return token.name
+    return await tokens.actor_of_hash(runtime, tokens.hash_token(secret))
 
 
 async def authenticate(

@@ -2,18 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.auth import ActorDep
-from app.api.filters import OpenedAfter, OpenedBefore, Overdue, RecruiterQuery, e164_or_invalid
+from app.api.filters import ObligationWhere, e164_or_invalid
 from app.care.erase import erase_caller
 from app.care.export import csv_chunks
 from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from app.http.openapi import responses
-from app.models import ObligationStatus
-from app.obligations.queries import ObligationFilter
 
 router = APIRouter(tags=["data care"])
 _CSV: dict[int | str, dict[str, Any]] = {
@@ -32,24 +30,7 @@ class Erased(BaseModel):
     response_class=StreamingResponse,
     responses=responses(422) | _CSV,
 )
-async def export_csv(
-    runtime: RuntimeDep,
-    status: ObligationStatus | None = None,
-    recruiter_id: RecruiterQuery = None,
-    caller: Annotated[str | None, Query(max_length=64)] = None,
-    opened_after: OpenedAfter = None,
-    opened_before: OpenedBefore = None,
-    overdue: Overdue = None,
-) -> StreamingResponse:
-    where = ObligationFilter(
-        status=status,
-        recruiter_id=recruiter_id,
-        caller=None if caller is None else e164_or_invalid(caller, runtime.settings.default_region),
-        opened_after=opened_after,
-        opened_before=opened_before,
-        overdue=overdue,
-        at=runtime.clock.now(),
-    )
+async def export_csv(runtime: RuntimeDep, where: ObligationWhere) -> StreamingResponse:
     return StreamingResponse(
         csv_chunks(runtime.sessions, where=where),
         media_type="text/csv; charset=utf-8",

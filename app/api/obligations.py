@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 
 from app.api.auth import ActorDep
-from app.api.filters import OpenedAfter, OpenedBefore, Overdue, RecruiterQuery, e164_or_invalid
+from app.api.filters import NowDep, ObligationWhere
 from app.api.schemas import (
     CallRequested,
     CloseRequest,
@@ -22,12 +22,13 @@ from app.durations import parse_duration
 from app.errors import InvalidInput
 from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.http.openapi import responses
-from app.models import ObligationStatus
 from app.obligations import queries as ops
 from app.obligations.service import locked
 from app.voice.click_to_call import request_call
 
 router = APIRouter(prefix="/obligations", tags=["obligations"])
+# The routes on one obligation: an id that names none is a 404, one out of range a 422.
+by_id = APIRouter(prefix="/{obligation_id}", responses=responses(404, 422))
 ObligationId = Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1])]
 Limit = Annotated[int, Query(ge=1, le=200, description="items per page (at most 200)")]
 Cursor = Annotated[
@@ -39,40 +40,17 @@ Cursor = Annotated[
 @router.get("", summary="List obligations, newest opened first", responses=responses(422))
 async def list_obligations(
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    status: ObligationStatus | None = None,
-    recruiter_id: RecruiterQuery = None,
-    caller: Annotated[
-        str | None, Query(max_length=64, description="any format; read as E.164")
-    ] = None,
-    opened_after: OpenedAfter = None,
-    opened_before: OpenedBefore = None,
-    overdue: Overdue = None,
+    where: ObligationWhere,
+    now: NowDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ObligationPage:
-    now = clock.now()
-    where = ops.ObligationFilter(
-        status=status,
-        recruiter_id=recruiter_id,
-        caller=None if caller is None else e164_or_invalid(caller, settings.default_region),
-        opened_after=opened_after,
-        opened_before=opened_before,
-        overdue=overdue,
-        at=now,
-    )
     page = await ops.list_obligations(session, where=where, cursor=cursor, limit=limit)
-    return ObligationPage(
-        items=[obligation_out(v, now=now) for v in page.items], next_cursor=page.next_cursor
-    )
+    items = [obligation_out(v, now=now) for v in page.items]
+    return ObligationPage(items=items, next_cursor=page.next_cursor)
 
 
-@router.get(
-    "/{obligation_id}",
-    summary="One obligation with its timeline",
-    responses=responses(404, 422),
-)
+@by_id.get("", summary="One obligation with its timeline")
 async def get_one(
     obligation_id: ObligationId, session: SessionDep, clock: ClockDep
 ) -> ObligationDetail:
@@ -80,11 +58,7 @@ async def get_one(
     return obligation_detail_out(view, now=clock.now())
 
 
-@router.post(
-    "/{obligation_id}/close",
-    summary="Close with reason `ops` (a closed one is answered unchanged)",
-    responses=responses(404, 422),
-)
+@by_id.post("/close", summary="Close with reason `ops` (a closed one is answered unchanged)")
 async def close(
     obligation_id: ObligationId,
     session: SessionDep,
@@ -108,10 +82,8 @@ async def close(
     return obligation_detail_out(view, now=now)
 
 
-@router.post(
-    "/{obligation_id}/snooze",
-    summary="Hold nudges until a time, or for a duration",
-    responses=responses(404, 409, 422),
+@by_id.post(
+    "/snooze", summary="Hold nudges until a time, or for a duration", responses=responses(409)
 )
 async def snooze(
     obligation_id: ObligationId,
@@ -142,11 +114,11 @@ def _duration(text: str) -> timedelta:
         raise InvalidInput(str(exc), field="duration") from None
 
 
-@router.post(
-    "/{obligation_id}/call",
+@by_id.post(
+    "/call",
     status_code=202,
     summary="Click-to-call: ring the recruiter, then connect them to the caller",
-    responses=responses(404, 409, 422),
+    responses=responses(409),
 )
 async def call(
     obligation_id: ObligationId,
@@ -164,3 +136,7 @@ async def call(
         requested_at=request.requested_at,
         duplicate=request.duplicate,
     )
+
+
+# Last: include_router copies the routes declared so far.
+router.include_router(by_id)

@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db import begin_read_only, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import ApiToken
+from app.runtime import Runtime
 
 TOKEN_PREFIX = "cp_"
 ENV_ACTOR_PREFIX = "env-token-"
@@ -27,15 +29,6 @@ _RESERVED = re.compile(r"(?i)^(twilio|worker|env-token-.*)$")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,119}")
 # `last_used_at` is a hint for operators, not an audit log: write it at most this often.
 _TOUCH_EVERY = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class NewToken:
-    """A token as created: the secret is shown this once and never stored."""
-
-    name: str
-    secret: str
-    created_at: datetime
 
 
 def hash_token(secret: str) -> str:
@@ -55,6 +48,14 @@ def check_name(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class NewToken:
+    """A token as created: the secret is shown this once and never stored."""
+
+    name: str
+    secret: str
+
+
 async def create_token(session: AsyncSession, *, name: str, at: datetime) -> NewToken:
     """Make a token named `name`; Conflict if a live token already has that name."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -65,7 +66,7 @@ async def create_token(session: AsyncSession, *, name: str, at: datetime) -> New
             )
     except IntegrityError:
         raise Conflict(f"a live token is already named {name!r}; revoke it first") from None
-    return NewToken(name, secret, at)
+    return NewToken(name, secret)
 
 
 async def list_tokens(session: AsyncSession) -> Sequence[ApiToken]:
@@ -131,3 +132,25 @@ def needs_touch(token: ApiToken, at: datetime) -> bool:
 async def touch(session: AsyncSession, *, token_id: int, at: datetime) -> None:
     """Note that a token was used at `at`."""
     await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+
+
+async def actor_of_hash(runtime: Runtime, digest: str) -> str | None:
+    """The actor behind the token whose secret hashes to `digest` (bearer tokens and the
+    dashboard's session cookie both ask here, so a revoked token ends both), or None.
+
+    Runs in its own short transactions, before the request's one, so noting the token's
+    use never waits on the request's own write lock (SQLite).
+    """
+    actor = env_actor_by_hash(digest, runtime.settings)
+    if actor is not None:
+        return actor
+    async with runtime.sessions() as session:
+        await begin_read_only(session)
+        token = await find_live_by_hash(session, digest)
+    if token is None:
+        return None
+    now = runtime.clock.now()
+    if needs_touch(token, now):
+        async with unit_of_work(runtime.sessions) as session:
+            await touch(session, token_id=token.id, at=now)
+    return token.name

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api import tokens
 from app.cli.support import (
     command_group,
-    echo_rows,
+    echo_listed,
     echo_secret_once,
     fail,
     now,
@@ -40,19 +40,14 @@ def token_create(
         return await tokens.create_token(session, name=name, at=now(settings))
 
     created = run_in_transaction(work)
-    echo_secret_once(
-        created.secret, note=f"token {created.name!r} created; it will not be shown again"
-    )
+    echo_secret_once(created.secret, note=f"token {name!r} created; it will not be shown again")
 
 
 @token_cli.command("list")
 def token_list() -> None:
     """List tokens (names and dates, never the secrets)."""
 
-    async def work(session: AsyncSession, _settings: Settings) -> list[ApiToken]:
-        return list(await tokens.list_tokens(session))
-
-    echo_rows(run_in_transaction(work), empty="no tokens", line=_token_line)
+    echo_listed(tokens.list_tokens, empty="no tokens", line=_token_line)
 
 
 def _token_line(token: ApiToken) -> str:

@@ -2,7 +2,7 @@
 database trouble said in one line too."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
@@ -121,8 +121,18 @@ def echo_secret_once(secret: str, *, note: str) -> None:
     typer.echo(note, err=True)
 
 
-def echo_rows(rows: list[T], *, empty: str, line: Callable[[T], str]) -> None:
-    """One line a row, or `empty` when there are none."""
+def echo_listed(
+    listing: Callable[[AsyncSession], Awaitable[Sequence[T]]],
+    *,
+    empty: str,
+    line: Callable[[T], str],
+) -> None:
+    """List in one transaction and print one line a row, or `empty` when there are none."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> Sequence[T]:
+        return await listing(session)
+
+    rows = run_in_transaction(work)
     if not rows:
         typer.echo(empty)
     for row in rows:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli.support import (
     command_group,
-    echo_rows,
+    echo_listed,
     echo_secret_once,
     now,
     run_in_transaction,
@@ -51,10 +51,7 @@ def webhook_add(
 def webhook_list() -> None:
     """List subscriptions (never their secrets)."""
 
-    async def work(session: AsyncSession, _settings: Settings) -> list[WebhookSubscription]:
-        return list(await subscriptions.list_all(session))
-
-    echo_rows(run_in_transaction(work), empty="no webhooks", line=_webhook_line)
+    echo_listed(subscriptions.list_all, empty="no webhooks", line=_webhook_line)
 
 
 def _webhook_line(hook: WebhookSubscription) -> str:

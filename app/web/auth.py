@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.api import tokens
-from app.api.auth import actor_of_hash
 from app.errors import Forbidden
 from app.http.deps import RuntimeDep
 from app.web.render import page
@@ -57,7 +56,7 @@ async def signed_in(request: Request, runtime: RuntimeDep) -> Operator:
     """The operator of a live session; SignInRequired otherwise."""
     sealer = sealer_of(request)
     session = sealer.open_session(request.cookies.get(COOKIE), runtime.clock.now())
-    actor = None if session is None else await actor_of_hash(runtime, session.token_hash)
+    actor = None if session is None else await tokens.actor_of_hash(runtime, session.token_hash)
     if session is None or actor is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(local_path(here))
@@ -105,7 +104,7 @@ async def signin(
     if not sealer.csrf_ok(request.cookies.get(SIGNIN_COOKIE, ""), csrf):
         return _signin_page(request, local_path(next), error="The form expired; try again.")
     digest = tokens.hash_token(token.strip())
-    if not token.strip() or await actor_of_hash(runtime, digest) is None:
+    if not token.strip() or await tokens.actor_of_hash(runtime, digest) is None:
         return _signin_page(
             request, local_path(next), error="That token is not valid or has been revoked."
         )

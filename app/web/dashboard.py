@@ -47,8 +47,9 @@ Cursor = Annotated[str | None, Query(max_length=400)]
 
 
 async def _board_context(
-    request: Request, session: AsyncSession, where: board.BoardFilter, cursor: str | None
+    request: Request, session: SessionDep, where: BoardWhere, cursor: Cursor = None
 ) -> dict[str, object]:
+    """What the board page and its polled table show: one page of the filtered board."""
     recruiters = await board.recruiters_by_id(session)
     now = request.app.state.runtime.clock.now()
     found = await board.board_page(
@@ -69,31 +70,21 @@ async def _board_context(
     }
 
 
+BoardContext = Annotated[dict[str, object], Depends(_board_context)]
+
+
 @router.get("", include_in_schema=False)
 async def board_view(
-    request: Request,
-    session: SessionDep,
-    operator: OperatorDep,
-    where: BoardWhere,
-    cursor: Cursor = None,
-    notice: str | None = None,
+    request: Request, operator: OperatorDep, shown: BoardContext, notice: str | None = None
 ) -> Response:
-    context = await _board_context(request, session, where, cursor)
-    context |= {"operator": operator, "notice": NOTICES.get(notice or "")}
+    context = shown | {"operator": operator, "notice": NOTICES.get(notice or "")}
     return page(request, "board.html", context)
 
 
 @router.get("/board", include_in_schema=False)
-async def board_fragment(
-    request: Request,
-    session: SessionDep,
-    operator: OperatorDep,
-    where: BoardWhere,
-    cursor: Cursor = None,
-) -> Response:
+async def board_fragment(request: Request, operator: OperatorDep, shown: BoardContext) -> Response:
     """The board's table alone, which the page polls for."""
-    context = await _board_context(request, session, where, cursor)
-    return page(request, "_board.html", context | {"operator": operator})
+    return page(request, "_board.html", shown | {"operator": operator})
 
 
 @router.get("/obligations/{obligation_id}", include_in_schema=False)
