@@ -28,6 +28,7 @@ from app.models import (
     OutboxStatus,
     Recruiter,
 )
+from app.outbox.service import UNCLAIMED
 from app.reminders.queue import HELD_BY_SNOOZE, REMINDER_PURPOSES
 from app.twilio.outbound import Outgoing
 
@@ -125,12 +126,7 @@ async def release(session: AsyncSession, batch: Sequence[Claimed], name: str) ->
             OutboxItem.status == OutboxStatus.SENDING,
             OutboxItem.claimed_by == name,
         )
-        .values(
-            status=OutboxStatus.PENDING,
-            attempts=OutboxItem.attempts - 1,
-            claimed_at=None,
-            claimed_by=None,
-        )
+        .values(attempts=OutboxItem.attempts - 1, **UNCLAIMED)
     )
 
 
@@ -183,12 +179,7 @@ def _opens(
 
 def _outgoing(item: OutboxItem) -> Outgoing:
     return Outgoing(
-        id=item.id,
-        kind=item.kind,
-        to_number=item.to_number,
-        from_number=item.from_number,
-        body=item.body,
-        created_at=item.created_at,
+        item.id, item.kind, item.to_number, item.from_number, item.body, item.created_at
     )
 
 

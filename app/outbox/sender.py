@@ -9,6 +9,7 @@ Twilio, so nothing is sent twice.
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -44,25 +45,17 @@ IN_FLIGHT = 6  # concurrent sends per worker (the default thread pool's size on 
 _RECORD_TRIES = 3
 
 
+@dataclass
 class OutboxSender:
     """Sends due outbox items for one worker."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        transport: Transport,
-        clock: Clock,
-        max_backoff: timedelta,
-        name: str,
-        caller_hours: CallerHours | None = None,
-    ) -> None:
-        self.caller_hours = caller_hours
-        self.sessions = sessions
-        self.transport = transport
-        self.clock = clock
-        self.max_backoff = max_backoff
-        self.name = name
+    sessions: async_sessionmaker[AsyncSession]
+    _: KW_ONLY
+    transport: Transport
+    clock: Clock
+    max_backoff: timedelta
+    name: str
+    caller_hours: CallerHours | None = None
 
     async def send_due(self, stopping: Callable[[], bool]) -> int:
         """Send what is due, crashed workers' items first; how many were sent. When one queue

@@ -17,6 +17,8 @@ from app.db import dialect_insert
 from app.models import OutboxItem, OutboxKind, OutboxObligation, OutboxStatus
 
 log = logging.getLogger(__name__)
+# An item back in the queue to be sent, held by no worker.
+UNCLAIMED = {"status": OutboxStatus.PENDING, "claimed_at": None, "claimed_by": None}
 
 
 async def enqueue(
@@ -105,15 +107,7 @@ async def unadopt(session: AsyncSession, *, sid: str, owner_id: int, at: datetim
     taken = await session.execute(
         update(OutboxItem)
         .where(OutboxItem.twilio_sid == sid, OutboxItem.id != owner_id)
-        .values(
-            twilio_sid=None,
-            status=OutboxStatus.PENDING,
-            sent_at=None,
-            next_attempt_at=at,
-            claimed_at=None,
-            claimed_by=None,
-            updated_at=at,
-        )
+        .values(twilio_sid=None, sent_at=None, next_attempt_at=at, updated_at=at, **UNCLAIMED)
         .returning(OutboxItem.id)
     )
     for (outbox_id,) in taken:

@@ -172,7 +172,7 @@ async def restore(
         counted, opened = result.counted, result.opened
     attached = [r.sid for r in recordings if await _restore_recording(session, r, region, policy)]
     transcribed = [
-        t for t in transcripts if await _restore_transcript(session, call, t, region, policy)
+        t for t in transcripts if await _restore_transcript(session, call.sid, t, region, policy)
     ]
     obligation_id = await session.scalar(
         select(Call.obligation_id).where(Call.call_sid == call.sid)
@@ -219,13 +219,13 @@ async def _restore_recording(
 
 async def _restore_transcript(
     session: AsyncSession,
-    call: PastCall,
+    call_sid: str,
     transcript: PastTranscript,
     region: str,
     policy: NudgePolicy,
 ) -> bool:
     report = TranscriptReport(
-        call_sid=call.sid,
+        call_sid=call_sid,
         recording_sid=transcript.recording_sid,
         status=transcript.status,
         text=transcript.text,
