@@ -36,9 +36,9 @@ def command_group(help: str, **options: Any) -> typer.Typer:
 
 
 def signature_with(
-    command: Callable[..., Any], options: Mapping[str, Any], *, less: str
+    command: Callable[..., Any], options: Mapping[str, Any], *, less: str | None = None
 ) -> inspect.Signature:
-    """`command`'s signature for Typer, less its parameter `less`, then `options` (name: its
+    """`command`'s signature for Typer (less its parameter `less`), then `options` (name: its
     Annotated type), each None by default: options several commands share, declared once."""
     own = [param for param in inspect.signature(command).parameters.values() if param.name != less]
     shared = [
