@@ -5,11 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.schemas import Recruiter, RecruiterCreate, RecruiterList, RecruiterUpdate
-from app.http.deps import ClockDep, SessionDep, SettingsDep
+from app.http.deps import ClockDep, RecruiterEditDep, SessionDep
 from app.http.openapi import responses
 from app.recruiters import service as recruiters
 
 router = APIRouter(prefix="/recruiters", tags=["recruiters"])
+# The routes on one recruiter: an id that names none is a 404, one out of range a 422.
+by_id = APIRouter(prefix="/{recruiter_id}", responses=responses(404, 422))
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {"headers": {"Location": {"description": "its URL", "schema": {"type": "string"}}}}
 }
@@ -27,14 +29,13 @@ async def create(
     request: Request,
     response: Response,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
+    edit: RecruiterEditDep,
 ) -> Recruiter:
     recruiter = await recruiters.create_recruiter(
         session,
         fields=body.model_dump(exclude_unset=True),
-        numbering=recruiters.Numbering.of(settings),
-        at=clock.now(),
+        numbering=edit.numbering,
+        at=edit.at,
     )
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{recruiter.id}"
     return Recruiter.model_validate(recruiter)
@@ -51,38 +52,33 @@ async def list_all(
     return RecruiterList(items=[Recruiter.model_validate(r) for r in found])
 
 
-@router.get("/{recruiter_id}", summary="One active recruiter", responses=responses(404, 422))
+@by_id.get("", summary="One active recruiter")
 async def get_one(recruiter_id: RecruiterId, session: SessionDep) -> Recruiter:
     return Recruiter.model_validate(await recruiters.active_by_id(session, recruiter_id))
 
 
-@router.patch(
-    "/{recruiter_id}",
-    summary="Change some of a recruiter's fields",
-    responses=responses(404, 409, 422),
-)
+@by_id.patch("", summary="Change some of a recruiter's fields", responses=responses(409))
 async def update(
-    recruiter_id: RecruiterId,
-    body: RecruiterUpdate,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
+    recruiter_id: RecruiterId, body: RecruiterUpdate, session: SessionDep, edit: RecruiterEditDep
 ) -> Recruiter:
     recruiter = await recruiters.update_recruiter(
         session,
         recruiter_id=recruiter_id,
         changes=body.changes(),
-        numbering=recruiters.Numbering.of(settings),
-        at=clock.now(),
+        numbering=edit.numbering,
+        at=edit.at,
     )
     return Recruiter.model_validate(recruiter)
 
 
-@router.delete(
-    "/{recruiter_id}",
+@by_id.delete(
+    "",
     status_code=204,
     summary="Deactivate a recruiter: the line stops forwarding; obligations stay listed",
-    responses=responses(404, 422),
 )
 async def deactivate(recruiter_id: RecruiterId, session: SessionDep, clock: ClockDep) -> None:
     await recruiters.deactivate_recruiter(session, recruiter_id=recruiter_id, at=clock.now())
+
+
+# Last: include_router copies the routes declared so far.
+router.include_router(by_id)

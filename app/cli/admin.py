@@ -3,7 +3,9 @@
 Numbers are shown in full: this is the operator's own terminal, not a log.
 """
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,6 +20,7 @@ from app.cli.support import (
     fail,
     now,
     run_in_transaction,
+    signature_with,
 )
 from app.config import Settings
 from app.models import ApiToken, Recruiter
@@ -119,42 +122,44 @@ Template = Annotated[
 ]
 
 
+# The options add and update share, in their --help order after each command's own.
+_SHARED = {
+    "timezone": Zone,
+    "escalation_number": Escalation,
+    "client_identity": Identity,
+    "working_hours": Hours,
+    "public_pledge": Pledge,
+    "slug": Slug,
+    "caller_text": CallerTextFlag,
+    "caller_text_template": Template,
+}
+
+
+def _with_shared(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the options of _SHARED too; it gets their values as one dict, `shared`."""
+
+    @functools.wraps(command)
+    def run(**options: Any) -> None:
+        shared = {name: options.pop(name) for name in _SHARED}
+        command(**options, shared=shared)
+
+    run.__signature__ = signature_with(command, _SHARED, less="shared")  # type: ignore[attr-defined]
+    return run
+
+
 @recruiter_cli.command("add")
+@_with_shared
 def recruiter_add(
     name: Annotated[str, typer.Option(help=_NAME)],
     mobile: Annotated[str, typer.Option(help=_MOBILE)],
     line: Annotated[str, typer.Option(help=_LINE)],
-    timezone: Zone = None,
-    escalation_number: Escalation = None,
-    client_identity: Identity = None,
-    working_hours: Hours = None,
-    public_pledge: Pledge = None,
-    slug: Slug = None,
-    caller_text: CallerTextFlag = None,
-    caller_text_template: Template = None,
+    shared: dict[str, Any],
 ) -> None:
     """Add a recruiter and their line."""
     fields: dict[str, Any] = {"name": name, "mobile": mobile, "line": line}
-    optional = {"timezone": timezone} | _given(
-        escalation_number=escalation_number,
-        client_identity=client_identity,
-        working_hours=working_hours,
-        public_pledge=public_pledge,
-        slug=slug,
-        caller_text=caller_text,
-        caller_text_template=caller_text_template,
-    )
+    optional = {"timezone": shared.pop("timezone")} | _given(**shared)
     fields |= {key: value for key, value in optional.items() if value is not None}
-
-    async def work(session: AsyncSession, settings: Settings) -> Recruiter:
-        return await recruiters.create_recruiter(
-            session,
-            fields=fields,
-            numbering=recruiters.Numbering.of(settings),
-            at=now(settings),
-        )
-
-    _show(run_in_transaction(work))
+    _save_and_show(recruiters.create_recruiter, fields=fields)
 
 
 @recruiter_cli.command("list")
@@ -174,47 +179,20 @@ def recruiter_list(
 
 
 @recruiter_cli.command("update")
+@_with_shared
 def recruiter_update(
     recruiter_id: RecruiterId,
     name: Name = None,
     mobile: Mobile = None,
     line: Line = None,
-    timezone: Zone = None,
-    escalation_number: Escalation = None,
-    client_identity: Identity = None,
-    working_hours: Hours = None,
-    public_pledge: Pledge = None,
-    slug: Slug = None,
-    caller_text: CallerTextFlag = None,
-    caller_text_template: Template = None,
+    *,
+    shared: dict[str, Any],
 ) -> None:
     """Change some of a recruiter's fields."""
-    changes = _given(
-        name=name,
-        mobile=mobile,
-        line=line,
-        timezone=timezone,
-        escalation_number=escalation_number,
-        client_identity=client_identity,
-        working_hours=working_hours,
-        public_pledge=public_pledge,
-        slug=slug,
-        caller_text=caller_text,
-        caller_text_template=caller_text_template,
-    )
+    changes = _given(name=name, mobile=mobile, line=line, **shared)
     if not changes:
         fail("nothing to change: give at least one option")
-
-    async def work(session: AsyncSession, settings: Settings) -> Recruiter:
-        return await recruiters.update_recruiter(
-            session,
-            recruiter_id=recruiter_id,
-            changes=changes,
-            numbering=recruiters.Numbering.of(settings),
-            at=now(settings),
-        )
-
-    _show(run_in_transaction(work))
+    _save_and_show(recruiters.update_recruiter, recruiter_id=recruiter_id, changes=changes)
 
 
 @recruiter_cli.command("deactivate")
@@ -228,6 +206,17 @@ def recruiter_deactivate(
 
     run_in_transaction(work)
     typer.echo(f"recruiter {recruiter_id} deactivated")
+
+
+def _save_and_show(save: Callable[..., Awaitable[Recruiter]], **arguments: Any) -> None:
+    """Create or update a recruiter in one transaction, with the settings' numbering and clock;
+    show the result."""
+
+    async def work(session: AsyncSession, settings: Settings) -> Recruiter:
+        numbering = recruiters.Numbering.of(settings)
+        return await save(session, numbering=numbering, at=now(settings), **arguments)
+
+    _show(run_in_transaction(work))
 
 
 def _show(recruiter: Recruiter) -> None:

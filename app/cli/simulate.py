@@ -6,9 +6,10 @@ shown in full: this is the operator's own terminal, not a log.
 """
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import httpx
 import typer
@@ -22,7 +23,13 @@ from app.cli.simulate_view import (
     show_sent,
     wait_for_nudge,
 )
-from app.cli.support import command_group, fail, number_option, settings_or_exit
+from app.cli.support import (
+    command_group,
+    fail,
+    number_option,
+    settings_or_exit,
+    signature_with,
+)
 from app.config import Settings
 from app.phones import for_people, is_withheld
 from app.simulator import scenarios
@@ -36,26 +43,19 @@ simulate_cli = command_group(
 )
 
 
-class Pickup(StrEnum):
-    """What the recruiter's mobile does when the line forwards a call."""
-
-    NO_ANSWER = "no-answer"
-    BUSY = "busy"
-    DECLINES = "declines"
-    CARRIER_VOICEMAIL = "carrier-voicemail"
-
-
 class CallbackStatus(StrEnum):
     COMPLETED = "completed"
     NO_ANSWER = "no-answer"
     BUSY = "busy"
 
 
-_PICKUP = {
-    Pickup.NO_ANSWER: RecruiterDoes.NO_ANSWER,
-    Pickup.BUSY: RecruiterDoes.BUSY,
-    Pickup.DECLINES: RecruiterDoes.DECLINES,
-    Pickup.CARRIER_VOICEMAIL: RecruiterDoes.CARRIER_VOICEMAIL,
+# What the recruiter's mobile does when the line forwards a call, as --recruiter names it.
+Pickup = Literal["no-answer", "busy", "declines", "carrier-voicemail"]
+_PICKUP: dict[Pickup, RecruiterDoes] = {
+    "no-answer": RecruiterDoes.NO_ANSWER,
+    "busy": RecruiterDoes.BUSY,
+    "declines": RecruiterDoes.DECLINES,
+    "carrier-voicemail": RecruiterDoes.CARRIER_VOICEMAIL,
 }
 Url = Annotated[
     str | None,
@@ -69,10 +69,41 @@ Token = Annotated[
         "without one, the database at DATABASE_URL is read).",
     ),
 ]
-Scenario = Callable[[TwilioSimulator, View], Awaitable[None]]
+Scenario = Callable[[TwilioSimulator, View, Settings], Awaitable[None]]
+Number = Callable[[str, Settings], str]  # reads a phone number option, or fails naming it
+_SERVICE = {"url": Url, "token": Token}
 
 
-@simulate_cli.command("missed-call")
+def _plays(name: str, **numbers: Number) -> Callable[[Callable[..., Scenario]], Any]:
+    """Declare `simulate NAME`: the command's options make the scenario that is played against
+    the service at --url, reading obligations with --token; `numbers` read its phone numbers
+    first (before anything is reached)."""
+
+    def declare(command: Callable[..., Scenario]) -> Any:
+        @functools.wraps(command)
+        def play(*, url: str | None, token: str | None, **options: Any) -> None:
+            settings = settings_or_exit()
+            options |= {key: read(options[key], settings) for key, read in numbers.items()}
+            _play(settings, url, token, command(**options))
+
+        play.__signature__ = signature_with(command, _SERVICE)  # type: ignore[attr-defined]
+        return simulate_cli.command(name)(play)
+
+    return declare
+
+
+def _number(option: str) -> Number:
+    return lambda raw, settings: number_option(raw, option, settings)
+
+
+def _caller(raw: str, settings: Settings) -> str:
+    return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)
+
+
+_FROM, _TO = _number("--from"), _number("--to")
+
+
+@_plays("missed-call", caller=_caller, line=_TO)
 def missed_call(
     caller: Annotated[str, typer.Option("--from", help="The caller's number, or 'anonymous'.")],
     line: Annotated[str, typer.Option("--to", help="The recruiter's line.")],
@@ -83,19 +114,15 @@ def missed_call(
         str | None, typer.Option(help="The caller's name (Twilio's CallerName).")
     ] = None,
     recruiter: Annotated[Pickup, typer.Option(help="What the recruiter's mobile does.")] = (
-        Pickup.NO_ANSWER
+        "no-answer"
     ),
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the first nudge SMS and show it.")
     ] = False,
-    url: Url = None,
-    token: Token = None,
-) -> None:
+) -> Scenario:
     """A call the recruiter does not take: it becomes an obligation (and, later, nudges)."""
-    settings = settings_or_exit()
-    caller, line = _caller(caller, settings), number_option(line, "--to", settings)
 
-    async def scenario(twilio: TwilioSimulator, view: View) -> None:
+    async def scenario(twilio: TwilioSimulator, view: View, settings: Settings) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(_ringing(caller, line, name))
         record = await twilio.call(
@@ -119,24 +146,18 @@ def missed_call(
         else:
             typer.echo("  (Add --wait to watch for it.)")
 
-    _play(settings, url, token, scenario)
+    return scenario
 
 
-@simulate_cli.command("answered-call")
+@_plays("answered-call", caller=_FROM, line=_TO)
 def answered_call(
     caller: Annotated[str, typer.Option("--from", help="The caller's number.")],
     line: Annotated[str, typer.Option("--to", help="The recruiter's line.")],
-    url: Url = None,
-    token: Token = None,
-) -> None:
+) -> Scenario:
     """A call the recruiter takes (picks up, presses 1): the caller's open obligation closes."""
-    settings = settings_or_exit()
-    caller, line = number_option(caller, "--from", settings), number_option(line, "--to", settings)
 
-    async def scenario(twilio: TwilioSimulator, view: View) -> None:
-        before = (
-            await view.obligations.latest(line=line, caller=caller) if view.obligations else None
-        )
+    async def scenario(twilio: TwilioSimulator, view: View, settings: Settings) -> None:
+        before = await _latest(view, line=line, caller=caller)
         typer.echo(_ringing(caller, line, None))
         record = await twilio.call(
             CallScript(caller=caller, line=line, recruiter=RecruiterDoes.ACCEPTS)
@@ -153,52 +174,40 @@ def answered_call(
             return
         show_obligation(await view.obligations.by_id(before.id), settings)
 
-    _play(settings, url, token, scenario)
+    return scenario
 
 
-@simulate_cli.command("callback")
+@_plays("callback", line=_FROM, callee=_TO)
 def callback(
     line: Annotated[str, typer.Option("--from", help="The recruiter's line, calling out.")],
     callee: Annotated[str, typer.Option("--to", help="The number called back.")],
     status: Annotated[
         CallbackStatus, typer.Option(help="How the call ended.")
     ] = CallbackStatus.COMPLETED,
-    url: Url = None,
-    token: Token = None,
-) -> None:
+) -> Scenario:
     """The recruiter calls someone back from their line, reported to /twilio/voice/status."""
-    settings = settings_or_exit()
-    line, callee = number_option(line, "--from", settings), number_option(callee, "--to", settings)
 
-    async def scenario(twilio: TwilioSimulator, view: View) -> None:
-        before = (
-            await view.obligations.latest(line=line, caller=callee) if view.obligations else None
-        )
+    async def scenario(twilio: TwilioSimulator, view: View, settings: Settings) -> None:
+        before = await _latest(view, line=line, caller=callee)
         typer.echo(f"Line {for_people(line)} calls {for_people(callee)}: {status.value}")
         exchange = await scenarios.callback(twilio, line=line, callee=callee, status=status.value)
         _check(exchange.status_code, exchange.request.url, settings)
         typer.secho(f"  POST /twilio/voice/status  {exchange.status_code}", dim=True)
-        after = (
-            await view.obligations.latest(line=line, caller=callee) if view.obligations else None
-        )
+        after = await _latest(view, line=line, caller=callee)
         show_callback(before, after, view, settings)
 
-    _play(settings, url, token, scenario)
+    return scenario
 
 
-@simulate_cli.command("sms-reply")
+@_plays("sms-reply", sender=_FROM, line=_TO)
 def sms_reply(
     body: Annotated[str, typer.Argument(help='The text, e.g. "DONE 3", "SNOOZE 3 2h", "LIST".')],
     sender: Annotated[str, typer.Option("--from", help="Who texts: the recruiter's mobile.")],
     line: Annotated[str, typer.Option("--to", help="The line texted.")],
-    url: Url = None,
-    token: Token = None,
-) -> None:
+) -> Scenario:
     """An SMS to a line, e.g. the recruiter's reply to a nudge; shows the service's answer."""
-    settings = settings_or_exit()
-    sender, line = number_option(sender, "--from", settings), number_option(line, "--to", settings)
 
-    async def scenario(twilio: TwilioSimulator, view: View) -> None:
+    async def scenario(twilio: TwilioSimulator, view: View, settings: Settings) -> None:
         mark = await view.database.outbox_mark() if view.database else 0
         typer.echo(f"SMS from {for_people(sender)} to line {for_people(line)}: {body!r}")
         exchange = await send_text(twilio, sender=sender, line=line, body=body)
@@ -216,7 +225,7 @@ def sms_reply(
         if view.database is not None:
             show_sent(await view.database.sent_after(mark))
 
-    _play(settings, url, token, scenario)
+    return scenario
 
 
 def _play(settings: Settings, url: str | None, token: str | None, scenario: Scenario) -> None:
@@ -229,7 +238,7 @@ def _play(settings: Settings, url: str | None, token: str | None, scenario: Scen
             httpx.AsyncClient(base_url=base, timeout=30) as http,
             open_view(settings, url=base, token=token) as view,
         ):
-            await scenario(scenarios.simulator(http, settings), view)
+            await scenario(scenarios.simulator(http, settings), view, settings)
 
     try:
         asyncio.run(main())
@@ -260,13 +269,14 @@ def _refused(url: str, settings: Settings) -> NoReturn:
     )
 
 
+async def _latest(view: View, *, line: str, caller: str) -> ObligationState | None:
+    """The latest obligation of `caller` on `line`, if the ops API or database can be read."""
+    return await view.obligations.latest(line=line, caller=caller) if view.obligations else None
+
+
 def _ringing(caller: str, line: str, name: str | None) -> str:
     who = caller if is_withheld(caller) else for_people(caller)
     return f"{who}{f' ({name})' if name else ''} calls line {for_people(line)}"
-
-
-def _caller(raw: str, settings: Settings) -> str:
-    return raw.strip() if is_withheld(raw) else number_option(raw, "--from", settings)
 
 
 async def _show_caller_text(

@@ -2,7 +2,8 @@
 database trouble said in one line too."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
@@ -32,6 +33,19 @@ def command_group(help: str, **options: Any) -> typer.Typer:
     """A Typer app whose tracebacks never print local variables (settings hold secrets)."""
     options = {"no_args_is_help": True} | options
     return typer.Typer(help=help, pretty_exceptions_show_locals=False, **options)
+
+
+def signature_with(
+    command: Callable[..., Any], options: Mapping[str, Any], *, less: str | None = None
+) -> inspect.Signature:
+    """`command`'s signature for Typer (less its parameter `less`), then `options` (name: its
+    Annotated type), each None by default: options several commands share, declared once."""
+    own = [param for param in inspect.signature(command).parameters.values() if param.name != less]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in options.items()
+    ]
+    return inspect.Signature([*own, *shared])
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

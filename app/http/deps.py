@@ -1,6 +1,8 @@
 """Request dependencies: the runtime, and the request's one transaction."""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import Clock
 from app.config import Settings
 from app.db import begin_read_only
+from app.recruiters.fields import Numbering
 from app.runtime import Runtime
 
 
@@ -53,3 +56,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 # scope="function": the commit runs when the route returns, before the response goes out.
 SessionDep = Annotated[AsyncSession, Depends(request_transaction, scope="function")]
+
+
+@dataclass(frozen=True)
+class RecruiterEdit:
+    """What adding or changing a recruiter takes besides its fields: how these settings read
+    numbers and zones, and the request's time."""
+
+    numbering: Numbering
+    at: datetime
+
+
+async def get_recruiter_edit(settings: SettingsDep, clock: ClockDep) -> RecruiterEdit:
+    return RecruiterEdit(Numbering.of(settings), clock.now())
+
+
+RecruiterEditDep = Annotated[RecruiterEdit, Depends(get_recruiter_edit)]

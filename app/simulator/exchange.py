@@ -99,29 +99,6 @@ class CallRecord:
         return [e for e in self.exchanges if httpx.URL(e.request.url).path == path]
 
 
-def call_params(
-    account_sid: str,
-    call_sid: str,
-    *,
-    caller: str,
-    called: str,
-    direction: str = "inbound",
-    status: str = "ringing",
-) -> dict[str, str]:
-    """The parameters Twilio sends with every request about a call; add the rest with `|`."""
-    return {
-        "AccountSid": account_sid,
-        "ApiVersion": API_VERSION,
-        "CallSid": call_sid,
-        "From": caller,
-        "To": called,
-        "Caller": caller,
-        "Called": called,
-        "Direction": direction,
-        "CallStatus": status,
-    }
-
-
 def new_sid(prefix: str) -> str:
     """A random SID of Twilio's shape (two letters, 32 hex digits)."""
     return prefix + secrets.token_hex(16)

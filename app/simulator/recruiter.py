@@ -18,7 +18,6 @@ from app.simulator.exchange import (
     RecruiterDoes,
     Request,
     action_of,
-    call_params,
     new_sid,
     play_twiml,
 )
@@ -115,7 +114,7 @@ class RecruiterPhone:
         record = CallRecord(new_sid("CA"))
         caller = f"sip:{identity}@{sip_domain}" if sip_domain else f"client:{identity}"
         called = f"sip:{to}@{sip_domain}" if sip_domain else to
-        params = call_params(self.twilio.account_sid, record.call_sid, caller=caller, called=called)
+        params = self.twilio.call_params(record.call_sid, caller=caller, called=called)
         document = await self.twilio.fetch(record, Request(self.twilio.url(OUTBOUND), params))
         on_line = _OnTheLine(self.twilio, record, params, callee, leg_reported_first)
         await on_line.play(document)
@@ -144,8 +143,7 @@ class RecruiterPhone:
     ) -> CallRecord:
         """Ring the recruiter's mobile for a call the service placed, then play its TwiML."""
         record = CallRecord(placed.sid)
-        params = call_params(
-            self.twilio.account_sid,
+        params = self.twilio.call_params(
             placed.sid,
             caller=placed.from_number,
             called=placed.to,
@@ -239,8 +237,7 @@ class _OnTheLine:
         return answer
 
     def _leg(self, leg_sid: str, caller_id: str, number: str, status: str) -> dict[str, str]:
-        leg = call_params(
-            self.twilio.account_sid,
+        leg = self.twilio.call_params(
             leg_sid,
             caller=caller_id,
             called=number,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.config import Settings
-from app.simulator.exchange import Exchange, FlowError, Request, call_params, new_sid
+from app.simulator.exchange import Exchange, FlowError, Request, new_sid
 from app.simulator.twilio import TwilioSimulator
 from app.sms.command_parser import LARGEST_ID, parse
 from app.twilio.twiml import STATUS
@@ -32,8 +32,7 @@ async def callback(twilio: TwilioSimulator, *, line: str, callee: str, status: s
     """The status callback of a call from the recruiter's line, as an application that named
     /twilio/voice/status as its StatusCallback receives it when the call ends."""
     connected = status == "completed"
-    call = call_params(
-        twilio.account_sid,
+    call = twilio.call_params(
         new_sid("CA"),
         caller=line,
         called=callee,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.http.deps import ClockDep, RuntimeDep, SessionDep
+from app.http.deps import ClockDep, SessionDep, SettingsDep
 from app.http.twilio_params import TwilioParamsDep
 from app.metrics import WEBHOOKS
 from app.sms.delivery import record_delivery
@@ -21,16 +21,16 @@ router = APIRouter(prefix="/twilio/sms", tags=["twilio"])
     responses={200: {"content": {"text/xml": {}}}},
 )
 async def sms_incoming(
-    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep
+    params: TwilioParamsDep, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> Response:
     sms = IncomingSms(
         message_sid=params.sid("MessageSid"),
         from_number=params.number("From"),
         to_number=params.number("To"),
         body=params.get("Body", ""),
-        at=runtime.clock.now(),
+        at=clock.now(),
     )
-    handled = await on_incoming(session, sms=sms, settings=runtime.settings)
+    handled = await on_incoming(session, sms=sms, settings=settings)
     WEBHOOKS.labels("sms_incoming", handled.kind).inc()
     return Response(messaging.reply(handled.reply), media_type="text/xml")
 

@@ -13,8 +13,9 @@ action) and to `status` (its leg), and either report settles the callback.
 
 import logging
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from app.db import is_foreign_key_violation
@@ -39,6 +40,14 @@ _DIRECTION_MAX = 32
 _URL_MAX = 500
 _RECRUITER_ID_MAX = 2**31 - 1  # recruiters.id is a 32-bit integer
 _ID_MAX = 2**63 - 1
+
+
+async def _outbox_id(request: Request) -> int:
+    """The click-to-call outbox item the URL names (`?outbox=`)."""
+    return _query_id(request, "outbox")
+
+
+OutboxId = Annotated[int, Depends(_outbox_id)]
 
 
 @router.post(twiml.INCOMING)
@@ -162,9 +171,8 @@ async def outbound(params: TwilioParamsDep, session: SessionDep, runtime: Runtim
 
 @router.post(twiml.CONNECT)
 async def connect(
-    _: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+    _: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, outbox_id: OutboxId
 ) -> Response:
-    outbox_id = _query_id(request, "outbox")
     target = await clicktocall.target_of(session, outbox_id=outbox_id)
     if target is None:
         return _answer("connect", "nothing_to_call", runtime.twiml.nothing_to_call)
@@ -174,9 +182,8 @@ async def connect(
 
 @router.post(twiml.CONNECT_CHOICE)
 async def connect_choice(
-    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, request: Request
+    params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep, outbox_id: OutboxId
 ) -> Response:
-    outbox_id = _query_id(request, "outbox")
     if params.get("Digits") != twiml.ACCEPT_DIGIT:
         return _answer("connect_choice", "declined", runtime.twiml.hang_up)
     # Looked up again: the obligation may have closed while the recruiter's phone rang.

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.errors import AppError, InvalidInput
 from app.hours import WEEKDAYS
-from app.http.deps import ClockDep, SessionDep, SettingsDep
+from app.http.deps import ClockDep, RecruiterEditDep, SessionDep
 from app.models import Recruiter
 from app.recruiters import service as recruiters
 from app.web.auth import ActingDep, OperatorDep
@@ -81,11 +81,7 @@ async def list_view(request: Request, session: SessionDep, operator: OperatorDep
 
 @router.post("", include_in_schema=False)
 async def create(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    operator: ActingDep,
+    request: Request, session: SessionDep, edit: RecruiterEditDep, operator: ActingDep
 ) -> Response:
     form = await request.form()
     try:
@@ -93,7 +89,7 @@ async def create(
         if fields["timezone"] is None:
             del fields["timezone"]
         await recruiters.create_recruiter(
-            session, fields=fields, numbering=recruiters.Numbering.of(settings), at=clock.now()
+            session, fields=fields, numbering=edit.numbering, at=edit.at
         )
     except AppError as problem:
         await session.rollback()
@@ -136,8 +132,7 @@ async def update(
     request: Request,
     recruiter_id: RecruiterId,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
+    edit: RecruiterEditDep,
     operator: ActingDep,
 ) -> Response:
     form = await request.form()
@@ -146,8 +141,8 @@ async def update(
             session,
             recruiter_id=recruiter_id,
             changes=fields_of(form),
-            numbering=recruiters.Numbering.of(settings),
-            at=clock.now(),
+            numbering=edit.numbering,
+            at=edit.at,
         )
     except AppError as problem:
         await session.rollback()
