@@ -277,10 +277,9 @@ class _Batch:
             key=key,
             kind=OutboxKind.SMS,
             purpose=purpose.value,
-            to_number=to_number or recruiter.mobile,
-            from_number=recruiter.line,
+            to_number=to_number,
+            sender=recruiter,
             body=body,
-            recruiter_id=recruiter.id,
             obligation_ids=[o.id for o in obligations],
             at=self.at,
         )

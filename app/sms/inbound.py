@@ -104,10 +104,8 @@ async def _relay(
         key=f"{RELAY}:{sms.message_sid}",
         kind=OutboxKind.SMS,
         purpose=RELAY,
-        to_number=owner.mobile,
-        from_number=owner.line,
+        sender=owner,
         body=relay_text(sender or sms.from_number, sms.body),
-        recruiter_id=owner.id,
         at=sms.at,
     )
     log.info("SMS %s relayed to recruiter %s", sms.message_sid, owner.id)
