@@ -1,9 +1,13 @@
 """Clocks: the real one, and ones tests set by hand or through a file."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+
+# A clock's `now`, as the worker's passes take it.
+Now = Callable[[], datetime]
 
 
 class Clock(Protocol):

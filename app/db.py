@@ -194,6 +194,11 @@ def value_param(column: Any, name: str | None = None) -> Any:
     return bindparam(f"v_{name or column.key}", type_=column.type)
 
 
+def value_params(model: Any, names: str) -> dict[str, Any]:
+    """`value_param` for each of the model's columns named (space-separated), by name."""
+    return {name: value_param(getattr(model, name)) for name in names.split()}
+
+
 def values_for(values: dict[str, Any]) -> dict[str, Any]:
     """Values for the `v_*` parameters of statements built with `value_param`."""
     return {f"v_{name}": value for name, value in values.items()}

@@ -7,6 +7,8 @@ from contextlib import suppress
 from typing import TypeVar
 
 T = TypeVar("T")
+# Asked by a pass between units of work: once True, it claims nothing more and returns.
+Stopping = Callable[[], bool]
 
 
 async def pass_after_pass(

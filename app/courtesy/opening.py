@@ -6,12 +6,13 @@ Obligations open `pending` (both miss paths); a batch of them is claimed per tra
 reason it gets none, in the same commit.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import Now
 from app.courtesy.optouts import blocked
 from app.courtesy.policy import CALLER_TEXT, Courtesy
 from app.courtesy.sending import text_caller
@@ -20,16 +21,13 @@ from app.db import unit_of_work
 from app.hours import WorkingHours
 from app.models import CallerText, Obligation, ObligationStatus, Recruiter
 from app.obligations.timeline import WORKER, EventKind, note
+from app.passes import Stopping
 
 BATCH = 50
 
 
 async def open_promises(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    courtesy: Courtesy,
-    now: Callable[[], datetime],
-    stopping: Callable[[], bool],
+    sessions: async_sessionmaker[AsyncSession], *, courtesy: Courtesy, now: Now, stopping: Stopping
 ) -> int:
     """Give every pending obligation its promise and text-back, a batch per commit; how many
     text-backs were queued."""

@@ -14,7 +14,7 @@ from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import core_table, value_param
+from app.db import core_table, value_param, value_params
 from app.models import Call, CallerText, Obligation, ObligationEvent, ObligationStatus
 
 
@@ -48,28 +48,18 @@ def _build(dialect: str) -> MissStatements:
             updated_at=value_param(Call.updated_at, "at"),
         ),
         add_event=insert_into(core_table(ObligationEvent)).values(
-            obligation_id=value_param(ObligationEvent.obligation_id),
-            at=value_param(ObligationEvent.at),
-            kind=value_param(ObligationEvent.kind),
-            actor=value_param(ObligationEvent.actor),
-            detail=value_param(ObligationEvent.detail),
+            value_params(ObligationEvent, "obligation_id at kind actor detail")
         ),
     )
 
 
 def _claim_call(insert: Any) -> Any:
     at = value_param(Call.started_at, "at")
+    named = (
+        "call_sid parent_call_sid direction from_number to_number caller_name status recruiter_id"
+    )
     statement = insert(core_table(Call)).values(
-        call_sid=value_param(Call.call_sid),
-        parent_call_sid=value_param(Call.parent_call_sid),
-        direction=value_param(Call.direction),
-        from_number=value_param(Call.from_number),
-        to_number=value_param(Call.to_number),
-        caller_name=value_param(Call.caller_name),
-        status=value_param(Call.status),
-        started_at=at,
-        updated_at=at,
-        recruiter_id=value_param(Call.recruiter_id),
+        value_params(Call, named) | {"started_at": at, "updated_at": at}
     )
     # A no-op update still takes the row lock on PostgreSQL (SQLite holds the write lock).
     return statement.on_conflict_do_update(

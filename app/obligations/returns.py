@@ -28,8 +28,15 @@ from app.models import (
     ObligationStatus,
 )
 from app.obligations.miss_sql import miss_statements
-from app.obligations.service import CallFacts, MissResult, claim_call, locked, record_attempt
-from app.obligations.service import record_miss as record_miss_in_arrival_order
+from app.obligations.service import (
+    CallFacts,
+    Miss,
+    MissResult,
+    claim_call,
+    count_in_arrival_order,
+    locked,
+    record_attempt,
+)
 from app.obligations.timeline import TWILIO, EventKind, note, recruiter_actor
 from app.reminders.policy import NudgePolicy
 from app.voice.call_log import INBOUND
@@ -75,9 +82,8 @@ async def record_miss(
             session, call=call, recruiter_id=recruiter_id, caller=caller, by=returned
         )
     else:  # counted as it arrives: opened, merged, or joined to a later-closed one
-        result = await record_miss_in_arrival_order(
-            session, call=call, recruiter_id=recruiter_id, caller=caller, policy=policy
-        )
+        miss = Miss(call, recruiter_id, caller)
+        result = await count_in_arrival_order(session, miss=miss, policy=policy)
     if result.counted and result.obligation_id is not None:
         attempts = [party_call for party_call in later if party_call.reason is None]
         await _adopt_attempts(session, result.obligation_id, attempts, policy)

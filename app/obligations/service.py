@@ -65,6 +65,16 @@ class ClaimedCall:
 
 
 @dataclass(frozen=True)
+class Miss:
+    """A missed call to count: its facts, the recruiter whose line it rang, and the caller
+    (None when withheld)."""
+
+    call: CallFacts
+    recruiter_id: int
+    caller: str | None
+
+
+@dataclass(frozen=True)
 class MissResult:
     """The obligation a missed call belongs to (None for a withheld caller)."""
 
@@ -83,24 +93,21 @@ async def claim_call(session: AsyncSession, *, call: CallFacts) -> ClaimedCall:
     return ClaimedCall(row.id, row.recruiter_id, row.from_number, row.missed_at, row.obligation_id)
 
 
-async def record_miss(
-    session: AsyncSession,
-    *,
-    call: CallFacts,
-    recruiter_id: int,
-    caller: str | None,
-    policy: NudgePolicy,
+async def count_in_arrival_order(
+    session: AsyncSession, *, miss: Miss, policy: NudgePolicy
 ) -> MissResult:
-    """Count a missed call once per CallSid: open an obligation or raise `missed_calls`."""
+    """Count a missed call once per CallSid: open an obligation or raise `missed_calls`
+    (app.obligations.returns.record_miss first puts it in event-time order)."""
+    call = miss.call
     # The recruiter goes on the call's row whether or not /incoming logged it first.
-    claimed = await claim_call(session, call=replace(call, recruiter_id=recruiter_id))
+    claimed = await claim_call(session, call=replace(call, recruiter_id=miss.recruiter_id))
     if claimed.missed_at is not None:
         return MissResult(claimed.obligation_id, counted=False)
     obligation_id: int | None = None
     missed_calls = 0
-    if caller is not None:
+    if miss.caller is not None:
         obligation_id, missed_calls = await _open_or_merge(
-            session, call, recruiter_id, caller, policy
+            session, call, miss.recruiter_id, miss.caller, policy
         )
         kind = EventKind.OPENED if missed_calls == 1 else EventKind.MISSED_CALL
         detail = {"call_sid": call.call_sid, "missed_calls": missed_calls}

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import dialect_insert
-from app.models import OutboxItem, OutboxKind, OutboxObligation, OutboxStatus
+from app.models import OutboxItem, OutboxKind, OutboxObligation, OutboxStatus, Recruiter
 
 log = logging.getLogger(__name__)
 # An item back in the queue to be sent, held by no worker.
@@ -27,16 +27,16 @@ async def enqueue(
     key: str,
     kind: OutboxKind,
     purpose: str,
-    to_number: str,
+    sender: Recruiter,
     at: datetime,
-    from_number: str | None = None,
+    to_number: str | None = None,
     body: str | None = None,
     call_target: str | None = None,
-    recruiter_id: int | None = None,
     obligation_ids: Iterable[int] = (),
     not_before: datetime | None = None,
 ) -> int | None:
-    """Queue one SMS or call; None when an item with this key was queued before."""
+    """Queue one SMS or call from `sender`'s line on their behalf, to their own mobile unless
+    `to_number` says otherwise; None when an item with this key was queued before."""
     insert = dialect_insert(session)
     statement = (
         insert(OutboxItem)
@@ -44,9 +44,9 @@ async def enqueue(
             kind=kind,
             purpose=purpose,
             idempotency_key=key,
-            recruiter_id=recruiter_id,
-            to_number=to_number,
-            from_number=from_number,
+            recruiter_id=sender.id,
+            to_number=to_number or sender.mobile,
+            from_number=sender.line,
             body=body,
             call_target=call_target,
             status=OutboxStatus.PENDING,

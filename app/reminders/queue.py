@@ -6,7 +6,7 @@ the SMS are queued in the outbox and each obligation's schedule moves in the sam
 """
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import Now
 from app.config import Settings
 from app.db import unit_of_work
 from app.hours import WorkingHours
@@ -29,6 +30,7 @@ from app.models import (
 )
 from app.obligations.timeline import WORKER, EventKind
 from app.outbox.service import enqueue
+from app.passes import Stopping
 from app.reminders.lookups import nudge_facts, transcribing
 from app.reminders.policy import (
     NudgeFacts,
@@ -80,11 +82,7 @@ def due(at: datetime) -> list[ColumnElement[bool]]:
 
 
 async def queue_due_nudges(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    nudging: Nudging,
-    now: Callable[[], datetime],
-    stopping: Callable[[], bool],
+    sessions: async_sessionmaker[AsyncSession], *, nudging: Nudging, now: Now, stopping: Stopping
 ) -> int:
     """Turn every due nudge into outbox rows, a batch of recruiters per commit; SMS queued."""
     queued = 0
@@ -277,10 +275,9 @@ class _Batch:
             key=key,
             kind=OutboxKind.SMS,
             purpose=purpose.value,
-            to_number=to_number or recruiter.mobile,
-            from_number=recruiter.line,
+            to_number=to_number,
+            sender=recruiter,
             body=body,
-            recruiter_id=recruiter.id,
             obligation_ids=[o.id for o in obligations],
             at=self.at,
         )

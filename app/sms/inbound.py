@@ -10,8 +10,9 @@ it got then, and nothing is done twice.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,13 @@ class IncomingSms:
     to_number: str
     body: str
     at: datetime
+
+    def row_values(self) -> dict[str, Any]:
+        """The `inbound_messages` columns these facts fill (the fields are named after them;
+        `at` is when it was received)."""
+        values = asdict(self)
+        values["received_at"] = values.pop("at")
+        return values
 
 
 @dataclass(frozen=True)
@@ -104,10 +112,8 @@ async def _relay(
         key=f"{RELAY}:{sms.message_sid}",
         kind=OutboxKind.SMS,
         purpose=RELAY,
-        to_number=owner.mobile,
-        from_number=owner.line,
+        sender=owner,
         body=relay_text(sender or sms.from_number, sms.body),
-        recruiter_id=owner.id,
         at=sms.at,
     )
     log.info("SMS %s relayed to recruiter %s", sms.message_sid, owner.id)
@@ -127,15 +133,7 @@ async def _first_time(
     """Log the message; False if its MessageSid was logged before (a repeated delivery)."""
     statement = (
         dialect_insert(session)(InboundMessage)
-        .values(
-            message_sid=sms.message_sid,
-            from_number=sms.from_number,
-            to_number=sms.to_number,
-            body=sms.body,
-            recruiter_id=recruiter_id,
-            kind=kind,
-            received_at=sms.at,
-        )
+        .values(**sms.row_values(), recruiter_id=recruiter_id, kind=kind)
         .on_conflict_do_nothing(index_elements=[InboundMessage.message_sid])
         .returning(InboundMessage.id)
     )

@@ -116,10 +116,8 @@ async def request_call(
         key=f"call:{obligation.id}:{at.isoformat()}",
         kind=OutboxKind.CALL,
         purpose=PURPOSE,
-        to_number=recruiter.mobile,
-        from_number=recruiter.line,
+        sender=recruiter,
         call_target=obligation.caller,
-        recruiter_id=recruiter.id,
         obligation_ids=[obligation.id],
         at=at,
     )

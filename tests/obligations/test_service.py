@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import unit_of_work
 from app.models import Call, CloseReason, Obligation, ObligationEvent, ObligationStatus
+from app.obligations.returns import record_miss
 from app.obligations.service import (
     CallFacts,
     close,
     locked,
     open_for,
     record_attempt,
-    record_miss,
     snooze,
 )
 from app.reminders.policy import NudgePolicy

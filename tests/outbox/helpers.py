@@ -10,7 +10,8 @@ from app.clock import ManualClock
 from app.config import Settings
 from app.db import unit_of_work
 from app.models import OutboxItem, OutboxStatus, Recruiter, Voicemail
-from app.obligations.service import CallFacts, open_for_withheld_voicemail, record_miss
+from app.obligations.returns import record_miss
+from app.obligations.service import CallFacts, open_for_withheld_voicemail
 from app.outbox.worker import Worker
 from app.reminders.policy import NudgePolicy
 from tests.support.databases import TestDatabase

@@ -37,9 +37,8 @@ async def queue_call(sessions: Sessions, recruiter: Recruiter, at: Any) -> int:
             kind=OutboxKind.CALL,
             purpose="click_to_call",
             to_number=recruiter.mobile,
-            from_number=recruiter.line,
+            sender=recruiter,
             call_target=CALLER,
-            recruiter_id=recruiter.id,
             at=at,
         )
     assert outbox_id is not None

@@ -42,10 +42,9 @@ async def queue(
             kind=kind,
             purpose="relay" if kind is OutboxKind.SMS else "click_to_call",
             to_number=to_number or recruiter.mobile,
-            from_number=recruiter.line,
+            sender=recruiter,
             body=body if kind is OutboxKind.SMS else None,
             call_target="+447700900111" if kind is OutboxKind.CALL else None,
-            recruiter_id=recruiter.id,
             at=at,
         )
     assert outbox_id is not None

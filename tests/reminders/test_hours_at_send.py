@@ -95,9 +95,8 @@ async def test_a_relayed_text_is_no_reminder_and_goes_out_at_any_hour(
             kind=OutboxKind.SMS,
             purpose="relay",
             to_number=recruiter.mobile,
-            from_number=recruiter.line,
+            sender=recruiter,
             body="SMS from +44 7700 900456: are you there?",
-            recruiter_id=recruiter.id,
             at=clock.now(),
         )
     await worker.run_once()
