@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -56,24 +57,22 @@ class Webhook:
     session: str | None
     request: str | None
     plain: tuple[tuple[str, Callable[[Runtime], Any]], ...]
+    # Values read off the request by a dependency of its own (an id in the signed URL),
+    # after the signature is checked, as FastAPI runs them in the order declared.
+    of_request: tuple[tuple[str, Callable[[Request], Awaitable[Any]]], ...] = ()
 
     @classmethod
     def of(cls, route: APIRoute) -> "Webhook | None":
         """The lean form of `route`, or None when it needs FastAPI (parameters to validate)."""
         dependant = route.dependant
-        if (
-            dependant.path_params
-            or dependant.query_params
-            or dependant.header_params
-            or dependant.cookie_params
-            or dependant.body_params
-        ):
+        if _takes_parameters(dependant):
             return None
         answer = inspect.signature(route.endpoint).return_annotation
         if not (isinstance(answer, type) and issubclass(answer, Response)):
             return None  # FastAPI would serialize what it returns
         named: dict[Any, str] = {}
         plain = []
+        of_request: list[tuple[str, Callable[[Request], Awaitable[Any]]]] = []
         for dependency in dependant.dependencies:
             if dependency.name is None:
                 return None  # a route-level dependency, run for its effect
@@ -81,6 +80,8 @@ class Webhook:
                 plain.append((dependency.name, _PLAIN[dependency.call]))
             elif dependency.call in (twilio_params, request_transaction):
                 named[dependency.call] = dependency.name
+            elif dependency.call and _reads_only_the_request(dependency) and twilio_params in named:
+                of_request.append((dependency.name, dependency.call))
             else:
                 return None
         return cls(
@@ -89,7 +90,29 @@ class Webhook:
             session=named.get(request_transaction),
             request=dependant.request_param_name,
             plain=tuple(plain),
+            of_request=tuple(of_request),
         )
+
+
+def _reads_only_the_request(dependant: Dependant) -> bool:
+    """An async dependency whose one argument is the request."""
+    return (
+        inspect.iscoroutinefunction(dependant.call)
+        and dependant.request_param_name is not None
+        and not dependant.dependencies
+        and not _takes_parameters(dependant)
+    )
+
+
+def _takes_parameters(dependant: Dependant) -> bool:
+    """Whether FastAPI would validate parameters for it (path, query, header, cookie, body)."""
+    return bool(
+        dependant.path_params
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+    )
 
 
 def lean_webhooks(routes: Iterable[BaseRoute]) -> dict[str, Webhook]:
@@ -134,6 +157,8 @@ async def _serve(webhook: Webhook, request: Request, runtime: Runtime) -> Respon
         arguments[webhook.request] = request
     if webhook.params is not None:
         arguments[webhook.params] = await signed_params(request, runtime)
+    for name, read in webhook.of_request:
+        arguments[name] = await read(request)
     if webhook.session is None:
         return await webhook.endpoint(**arguments)
     async with _transaction(request, runtime) as session:
