@@ -9,8 +9,9 @@ second is computed only when the first does not match.
 import hmac
 from base64 import b64encode
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from hashlib import sha1
-from urllib.parse import ParseResult, urlparse
+from urllib.parse import urlparse
 
 
 class SignatureCheck:
@@ -31,14 +32,17 @@ class SignatureCheck:
     def valid(self, url: str, params: Mapping[str, Sequence[str]], signature: str) -> bool:
         """Whether `signature` signs `url` (with or without its port) and `params`."""
         expected = signature.encode("utf-8", "surrogatepass")
-        first, second = _url_variants(urlparse(url))
+        first, second = _url_variants(url)
         if hmac.compare_digest(self.signature(first, params).encode("ascii"), expected):
             return True
         return hmac.compare_digest(self.signature(second, params).encode("ascii"), expected)
 
 
-def _url_variants(parsed: ParseResult) -> tuple[str, str]:
-    """The URL as written (normalised as urlparse does), then the other port variant."""
+@lru_cache(maxsize=1024)
+def _url_variants(url: str) -> tuple[str, str]:
+    """The URL as written (normalised as urlparse does), then the other port variant (kept:
+    Twilio calls the same few URLs over and over)."""
+    parsed = urlparse(url)
     if parsed.port:
         return parsed.geturl(), parsed._replace(netloc=parsed.netloc.split(":")[0]).geturl()
     port = 443 if parsed.scheme == "https" else 80
