@@ -26,16 +26,30 @@ def worker_env(db: TestDatabase, fake: FakeTwilio, clock_file: Path) -> dict[str
     }
 
 
+_running: list[subprocess.Popen[bytes]] = []
+
+
 def callpledge(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start `callpledge ARGS` with its output going to `log`."""
     with log.open("ab") as output:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "app", *args],
             cwd=log.parent,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    _running.append(process)
+    return process
+
+
+def kill_leftovers() -> None:
+    """Kill what a failed test left running: a worker would go on polling its database."""
+    while _running:
+        process = _running.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
