@@ -97,7 +97,9 @@ WITH existing AS (
     + OBLIGATION_CTES.format(recruiter="%(recruiter_id)s")
     + """, marked AS (
     UPDATE calls SET missed_at = %(at)s, updated_at = %(at)s,
-        obligation_id = COALESCE((SELECT id FROM target), calls.obligation_id)
+        obligation_id = COALESCE((SELECT id FROM target), calls.obligation_id),
+        -- a call first logged as ringing a line nobody had (claim_call's rule)
+        recruiter_id = COALESCE(calls.recruiter_id, %(recruiter_id)s)
     WHERE calls.id = (SELECT id FROM existing) AND EXISTS (SELECT 1 FROM eligible)
 ), inserted AS (
     INSERT INTO calls (call_sid, parent_call_sid, direction, from_number, to_number,
