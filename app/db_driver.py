@@ -11,6 +11,7 @@ over a second is pinged before use, so one the database dropped is replaced unse
 import asyncio
 import re
 import time
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -37,6 +38,7 @@ class DirectPostgres:
     def __init__(self, conninfo: str, *, size: int = 16, timeout: float = 10.0) -> None:
         self._conninfo = conninfo
         self._timeout = timeout
+        self._size = size
         self._slots = asyncio.Semaphore(size)
         self._idle: list[tuple[_Connection, float]] = []  # newest last
 
@@ -66,6 +68,29 @@ class DirectPostgres:
             self._slots.release()
         assert row is not None, "the statement returned no row"
         return row
+
+    async def warm(self, statements: Sequence[str], *, connections: int) -> None:
+        """Open `connections` connections ahead of the first webhooks and plan `statements` on
+        each (EXPLAIN, nothing runs): a new backend's first plan of a hot statement costs
+        several milliseconds of catalog look-ups, paid here instead of by a caller."""
+        opened = []
+        try:
+            for _ in range(min(connections, self._size)):
+                await self._take_slot()
+                try:
+                    connection = await self._connection(statements[0])
+                except BaseException:
+                    self._slots.release()
+                    raise
+                opened.append(connection)
+                for statement in statements:
+                    query, names = _positional(statement)
+                    cursor = psycopg.AsyncRawCursor(connection)
+                    await cursor.execute(b"EXPLAIN " + query, [None] * len(names))
+        finally:
+            for connection in opened:
+                await self._give_back(connection)
+                self._slots.release()
 
     async def close(self) -> None:
         """Close the idle connections (at shutdown)."""

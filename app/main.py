@@ -2,12 +2,13 @@
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, web
+from app import api, db_driver, web
 from app.api.auth import ApiAuth
 from app.clock import Clock
 from app.config import Settings
@@ -17,18 +18,28 @@ from app.http.limits import BodySizeLimit
 from app.http.openapi import install_openapi
 from app.http.twilio_route import TwilioWebhooks
 from app.logs import configure_logging
+from app.obligations.miss_pg import COUNT_MISS
 from app.outbox.lock import single_worker
 from app.outbox.worker import Worker
 from app.runtime import Runtime
 from app.sms import routes as sms
 from app.voice import routes as voice
+from app.voice.status_pg import LOG_STATUS
+
+log = logging.getLogger(__name__)
+# As many as the driver keeps: a burst of webhooks after a deploy finds them all ready.
+_WARM_CONNECTIONS = 16
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, run_worker: bool = False
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    run_worker: bool = False,
+    warm_database: bool = False,
 ) -> FastAPI:
     """Build the service for `settings`; the database engine (and the worker, if asked
-    for) start with the lifespan."""
+    for) start with the lifespan, and (`warm_database`) its hot statements' connections."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +47,8 @@ def create_app(
             runtime = Runtime.start(settings, clock)
             stack.push_async_callback(runtime.stop)
             app.state.runtime = runtime
+            if warm_database:
+                await stack.enter_async_context(_warming(runtime))
             if run_worker:
                 stack.enter_context(single_worker(settings.database_url))
                 await stack.enter_async_context(_running(Worker(runtime)))
@@ -67,6 +80,33 @@ def create_app(
     web.install(app)
     install_openapi(app)
     return app
+
+
+@asynccontextmanager
+async def _warming(runtime: Runtime) -> AsyncIterator[None]:
+    """The driver's connections opened, and the misses' statements planned on them, while the
+    service starts answering (on PostgreSQL): not by the first webhooks after a deploy."""
+    direct = db_driver.driver_of(runtime.engine)
+    if direct is None:
+        yield
+        return
+    warming = asyncio.create_task(
+        direct.warm([COUNT_MISS, LOG_STATUS], connections=_WARM_CONNECTIONS), name="warm-db"
+    )
+    warming.add_done_callback(_warmed)
+    try:
+        yield
+    finally:
+        warming.cancel()
+        await asyncio.wait([warming])  # its connections back in the driver before it closes
+
+
+def _warmed(task: "asyncio.Task[None]") -> None:
+    failure = None if task.cancelled() else task.exception()
+    if failure is not None:
+        # The first webhooks open their own; a database that is down is /readyz's to say.
+        reason = str(getattr(failure, "orig", failure)).splitlines()[0]
+        log.warning("could not open database connections ahead: %s", reason)
 
 
 @asynccontextmanager

@@ -1,13 +1,19 @@
 """The direct psycopg path: named rows, SQLAlchemy's errors, and dropped connections."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app import db_driver
 from app.db import is_connection_problem
+from app.models import Call
+from app.obligations.miss_pg import COUNT_MISS
+from app.voice.status_pg import LOG_STATUS
 from tests.support.databases import TestDatabase
 
 
@@ -67,3 +73,35 @@ async def test_a_connection_the_server_dropped_while_idle_is_replaced_unseen(
     monkeypatch.setattr(db_driver, "_PING_AFTER_IDLE_S", 0.0)
     second = (await direct.fetch_one("SELECT pg_backend_pid() AS pid", {})).pid
     assert second != first
+
+
+async def test_warmed_connections_serve_the_first_statements_without_opening_any(
+    direct: db_driver.DirectPostgres,
+    pg_pair: tuple[TestDatabase, TestDatabase],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pg_pair[0].wipe()
+    await direct.warm([COUNT_MISS, LOG_STATUS], connections=3)
+    opened = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return await connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counted)
+    sleep = "SELECT true AS slept FROM pg_sleep(0.2)"
+    rows = await asyncio.gather(*(direct.fetch_one(sleep, {}) for _ in range(3)))
+    assert [row.slept for row in rows] == [True] * 3  # three at once: three connections
+    assert opened == []
+    assert pg_pair[0].count(Call) == 0  # planned, not run
+
+
+async def test_warming_an_unreachable_database_fails_as_a_connection_problem() -> None:
+    driver = db_driver.DirectPostgres("postgresql://postgres@127.0.0.1:1/test", size=2, timeout=1)
+    with pytest.raises(OperationalError) as raised:
+        await driver.warm([COUNT_MISS], connections=2)
+    assert is_connection_problem(raised.value)
+    # Its slot was given back: the next statement fails the same way, not for want of one.
+    with pytest.raises(OperationalError):
+        await driver.fetch_one("SELECT 1", {})

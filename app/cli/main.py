@@ -79,7 +79,7 @@ def serve(
                 migrate.upgrade(settings.database_url)
         if settings.demo_mode:
             log.warning("demo mode: no TWILIO_AUTH_TOKEN; webhooks are checked with the demo token")
-        app = create_app(settings, run_worker=not no_worker)
+        app = create_app(settings, run_worker=not no_worker, warm_database=True)
         uvicorn.run(app, host=host, port=port, **_UVICORN_OPTIONS)
 
 

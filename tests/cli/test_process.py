@@ -60,11 +60,31 @@ def test_demo_mode_refuses_to_bind_beyond_loopback(tmp_path: Path) -> None:
 
 
 def test_serve_works_from_an_empty_folder_with_no_setup(tmp_path: Path) -> None:
+    response, output = served("/readyz", tmp_path, None)
+    assert response.json() == {"status": "ready"}
+    assert (tmp_path / "callpledge.db").exists()
+    assert "demo mode" in output
+
+
+def test_serve_comes_up_on_a_postgresql_it_cannot_reach_and_says_so_once(tmp_path: Path) -> None:
+    url = f"postgresql://callpledge:s3cret-pw@127.0.0.1:{free_port()}/callpledge"
+    env = {"DATABASE_URL": url}
+    response, output = served("/healthz", tmp_path, env, "--no-migrate")
+    assert response.status_code == 200
+    warnings = [line for line in output.splitlines() if "connections ahead" in line]
+    assert len(warnings) == 1 and "Connection refused" in warnings[0]
+    assert "s3cret-pw" not in output
+
+
+def served(
+    path: str, folder: Path, env: dict[str, str] | None, *extra: str
+) -> tuple[httpx.Response, str]:
+    """`callpledge serve --no-worker` in `folder`: its first answer to GET `path`, its output."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--no-worker"],
-        cwd=tmp_path,
-        env=_env(None),
+        [sys.executable, "-m", "app", "serve", "--port", str(port), "--no-worker", *extra],
+        cwd=folder,
+        env=_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -73,18 +93,17 @@ def test_serve_works_from_an_empty_folder_with_no_setup(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                response = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.2)
-        assert response.json() == {"status": "ready"}
-        assert (tmp_path / "callpledge.db").exists()
+        time.sleep(0.5)  # what start-up logs after its first answer
     finally:
         process.terminate()
         output = process.communicate(timeout=15)[0]
-    assert "demo mode" in output
+    return response, output
 
 
 @pytest.mark.slow
