@@ -84,9 +84,7 @@ class DirectPostgres:
                     raise
                 opened.append(connection)
                 for statement in statements:
-                    query, names = _positional(statement)
-                    cursor = psycopg.AsyncRawCursor(connection)
-                    await cursor.execute(b"EXPLAIN " + query, [None] * len(names))
+                    await _plan(connection, statement)
         finally:
             for connection in opened:
                 await self._give_back(connection)
@@ -140,6 +138,15 @@ class DirectPostgres:
             await connection.close()
             return
         self._idle.append((connection, time.monotonic()))
+
+
+async def _plan(connection: _Connection, statement: str) -> None:
+    """Have the connection's backend plan `statement` (EXPLAIN with no values: nothing runs)."""
+    query, names = _positional(statement)
+    try:
+        await psycopg.AsyncRawCursor(connection).execute(b"EXPLAIN " + query, [None] * len(names))
+    except psycopg.Error as exc:
+        raise _wrapped(statement, exc, connection.broken) from exc
 
 
 @cache

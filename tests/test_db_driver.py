@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from app import db_driver
 from app.db import is_connection_problem
@@ -105,3 +105,12 @@ async def test_warming_an_unreachable_database_fails_as_a_connection_problem() -
     # Its slot was given back: the next statement fails the same way, not for want of one.
     with pytest.raises(OperationalError):
         await driver.fetch_one("SELECT 1", {})
+
+
+async def test_a_statement_that_cannot_be_planned_is_sqlalchemys_error(
+    direct: db_driver.DirectPostgres,
+) -> None:
+    with pytest.raises(ProgrammingError) as raised:
+        await direct.warm(["SELECT id FROM no_such_table WHERE id = %(id)s"], connections=1)
+    assert isinstance(raised.value.orig, psycopg.errors.UndefinedTable)
+    assert (await direct.fetch_one("SELECT 1 AS one", {})).one == 1  # its connection goes on
