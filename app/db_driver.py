@@ -69,13 +69,13 @@ class DirectPostgres:
         assert row is not None, "the statement returned no row"
         return row
 
-    async def warm(self, statements: Sequence[str], *, connections: int) -> None:
-        """Open `connections` connections ahead of the first webhooks and plan `statements` on
-        each (EXPLAIN, nothing runs): a new backend's first plan of a hot statement costs
-        several milliseconds of catalog look-ups, paid here instead of by a caller."""
+    async def warm(self, statements: Sequence[str], *, connections: int | None = None) -> None:
+        """Open `connections` connections (all it keeps, by default) ahead of the first webhooks
+        and plan `statements` on each (EXPLAIN, nothing runs): a new backend's first plan of a
+        hot statement costs several milliseconds of catalog look-ups, paid here instead."""
         opened = []
         try:
-            for _ in range(min(connections, self._size)):
+            for _ in range(min(connections or self._size, self._size)):
                 await self._take_slot()
                 try:
                     connection = await self._connection(statements[0])

@@ -27,8 +27,6 @@ from app.voice import routes as voice
 from app.voice.status_pg import LOG_STATUS
 
 log = logging.getLogger(__name__)
-# As many as the driver keeps: a burst of webhooks after a deploy finds them all ready.
-_WARM_CONNECTIONS = 16
 
 
 def create_app(
@@ -90,9 +88,8 @@ async def _warming(runtime: Runtime) -> AsyncIterator[None]:
     if direct is None:
         yield
         return
-    warming = asyncio.create_task(
-        direct.warm([COUNT_MISS, LOG_STATUS], connections=_WARM_CONNECTIONS), name="warm-db"
-    )
+    # All the driver keeps: a burst of webhooks after a deploy finds them ready.
+    warming = asyncio.create_task(direct.warm([COUNT_MISS, LOG_STATUS]), name="warm-db")
     warming.add_done_callback(_warmed)
     try:
         yield

@@ -7,17 +7,13 @@ from typing import Any
 import httpx
 import pytest
 
-from app.clock import ManualClock
-from app.config import Settings
 from app.models import Obligation, ObligationEvent, OutboxItem, Recruiter
-from app.outbox.worker import Worker
-from app.runtime import Runtime
 from app.simulator.exchange import CallScript
-from app.simulator.recruiter import RecruiterPhone
 from app.simulator.twilio import TwilioSimulator
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.loop_fixtures import dates_follow_the_clock  # noqa: F401 - a fixture
 
 CALLER = "+447700900123"
 API_TOKEN = "courtesy-tests-token-long-enough"
@@ -36,21 +32,6 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def twilio(client: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
-    return TwilioSimulator(
-        client,
-        auth_token=settings.auth_token,
-        public_base_url=settings.public_base_url,
-        account_sid=settings.account_sid,
-    )
-
-
-@pytest.fixture
-def phone(twilio: TwilioSimulator) -> RecruiterPhone:
-    return RecruiterPhone(twilio)
-
-
-@pytest.fixture
 def recruiter(db: TestDatabase) -> Recruiter:
     return make_recruiter(db, name="Alice Example")
 
@@ -59,25 +40,6 @@ def recruiter(db: TestDatabase) -> Recruiter:
 async def api(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     client.headers["Authorization"] = f"Bearer {API_TOKEN}"
     yield client
-
-
-@pytest.fixture
-async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
-    runtime = Runtime.start(settings, clock)
-    yield runtime
-    await runtime.stop()
-
-
-@pytest.fixture
-def worker(runtime: Runtime) -> Worker:
-    return Worker(runtime, name="test-worker")
-
-
-@pytest.fixture(autouse=True)
-def twilio_dates_follow_the_clock(
-    fake_twilio: FakeTwilio, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fake_twilio, "now", clock.now)
 
 
 async def missed(

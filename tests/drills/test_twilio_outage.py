@@ -43,10 +43,8 @@ async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[Worker
 
 
 @pytest.fixture(autouse=True)
-def twilio_dates_follow_the_clock(
-    fake_twilio: FakeTwilio, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fake_twilio, "now", clock.now)
+def dates_follow_the_clock(twilio_dates_follow_the_clock: None) -> None:
+    """The fake stamps what it creates with the test clock (`tests.support.loop`)."""
 
 
 async def nudges_falling_due_in_the_outage(

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import ManualClock
 from app.config import Settings
 from app.db import unit_of_work
-from app.models import OutboxItem, OutboxStatus, Recruiter, Voicemail
+from app.models import OutboxItem, OutboxKind, OutboxStatus, Recruiter, Voicemail
 from app.obligations.returns import record_miss
 from app.obligations.service import CallFacts, open_for_withheld_voicemail
+from app.outbox.service import enqueue
 from app.outbox.worker import Worker
 from app.reminders.policy import NudgePolicy
 from tests.support.databases import TestDatabase
@@ -139,3 +140,20 @@ def posts(fake: FakeTwilio, collection: str = "Messages") -> int:
     return sum(
         1 for r in fake.requests if r.method == "POST" and r.path.endswith(f"/{collection}.json")
     )
+
+
+async def queue_call(sessions: Sessions, recruiter: Recruiter, at: Any) -> int:
+    """A click-to-call item, as the CALL command queues it: ring the recruiter first."""
+    async with unit_of_work(sessions) as session:
+        outbox_id = await enqueue(
+            session,
+            key=f"call:test:{at.isoformat()}",
+            kind=OutboxKind.CALL,
+            purpose="click_to_call",
+            to_number=recruiter.mobile,
+            sender=recruiter,
+            call_target=CALLER,
+            at=at,
+        )
+    assert outbox_id is not None
+    return outbox_id

@@ -13,36 +13,25 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.http.health import observe
 from app.main import create_app
-from app.models import Obligation, ObligationEvent, OutboxItem, OutboxKind, OutboxStatus, Recruiter
+from app.models import Obligation, ObligationEvent, OutboxItem, OutboxKind, OutboxStatus
 from app.obligations.service import locked
 from app.outbox.sender import SENDING_LEASE
-from app.outbox.service import enqueue
 from app.outbox.worker import Worker
 from app.twilio.outbound import CALL_EVENTS, Outgoing, TwilioTransport
 from app.voice.click_to_call import request_call
-from tests.outbox.helpers import CALLER, Sessions, first_nudge, missed_call, posts, sms_to
+from tests.outbox.helpers import (
+    Sessions,
+    first_nudge,
+    missed_call,
+    posts,
+    queue_call,
+    sms_to,
+)
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
 
 MINUTE = timedelta(minutes=1)
-
-
-async def queue_call(sessions: Sessions, recruiter: Recruiter, at: Any) -> int:
-    """A click-to-call item, as the CALL command queues it: ring the recruiter first."""
-    async with unit_of_work(sessions) as session:
-        outbox_id = await enqueue(
-            session,
-            key=f"call:test:{at.isoformat()}",
-            kind=OutboxKind.CALL,
-            purpose="click_to_call",
-            to_number=recruiter.mobile,
-            sender=recruiter,
-            call_target=CALLER,
-            at=at,
-        )
-    assert outbox_id is not None
-    return outbox_id
 
 
 async def test_a_call_item_rings_the_recruiter_from_their_line(

@@ -1,6 +1,5 @@
 """SMS_BACKEND=console with real credentials: SMS are printed, click-to-calls are placed."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -9,10 +8,8 @@ from app.clock import ManualClock
 from app.config import Settings
 from app.models import OutboxItem, OutboxKind, OutboxStatus
 from app.outbox.worker import Worker
-from app.runtime import Runtime
 from app.twilio.outbound import ConsoleTransport, transport_for
-from tests.outbox.helpers import Sessions, first_nudge
-from tests.outbox.test_calls_and_console import queue_call
+from tests.outbox.helpers import Sessions, first_nudge, queue_call
 from tests.support.databases import TestDatabase
 from tests.support.fake_twilio import FakeTwilio
 
@@ -20,16 +17,6 @@ from tests.support.fake_twilio import FakeTwilio
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"sms_backend": "console"}
-
-
-@pytest.fixture
-async def worker(
-    settings: Settings, clock: ManualClock, fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Worker]:
-    monkeypatch.setattr(fake_twilio, "now", clock.now)
-    runtime = Runtime.start(settings, clock)
-    yield Worker(runtime, name="test-worker")
-    await runtime.stop()
 
 
 async def test_a_click_to_call_goes_through_twilio_while_the_sms_is_printed(

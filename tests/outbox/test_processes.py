@@ -12,18 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import insert
 
 from app.clock import FileClock
 from app.config import Settings
-from app.models import Obligation, ObligationStatus, OutboxItem, OutboxStatus, Recruiter
+from app.models import OutboxItem, OutboxStatus
 from app.outbox.lock import lock_path
 from app.outbox.sender import IN_FLIGHT, SENDING_LEASE
 from tests.cli.test_process import free_port
 from tests.outbox.helpers import Sessions, missed_call, posts, sms_to
 from tests.outbox.processes import callpledge, started, wait_until, worker_env
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0, make_obligation, make_recruiter
+from tests.support.factories import T0, make_obligation, make_recruiter, seed_due_obligations
 from tests.support.fake_twilio import FakeTwilio
 
 DUE = T0 + timedelta(minutes=2)
@@ -137,40 +136,7 @@ def test_a_second_worker_on_sqlite_refuses_to_start(
 
 def seed_due_nudges(db: TestDatabase, count: int) -> None:
     """`count` recruiters with one due nudge each (no digests), inserted in bulk."""
-    recruiters = [
-        {
-            "name": f"R{n}",
-            "mobile": f"+1415{n:07d}",
-            "line": f"+1500{n:07d}",
-            "timezone": "UTC",
-            "active": True,
-            "created_at": T0,
-            "updated_at": T0,
-        }
-        for n in range(count)
-    ]
-    with db.engine.begin() as connection:
-        ids = connection.scalars(
-            insert(Recruiter).returning(Recruiter.id, sort_by_parameter_order=True), recruiters
-        ).all()
-        connection.execute(
-            insert(Obligation),
-            [
-                {
-                    "recruiter_id": recruiter_id,
-                    "caller": "+447700900123",
-                    "status": ObligationStatus.OPEN,
-                    "opened_at": T0,
-                    "last_missed_at": T0,
-                    "missed_calls": 1,
-                    "reminders_sent": 0,
-                    "next_reminder_at": DUE,
-                    "callback_attempts": 0,
-                    "updated_at": T0,
-                }
-                for recruiter_id in ids
-            ],
-        )
+    seed_due_obligations(db, recruiters=count, callers=1, due=DUE)
 
 
 @pytest.mark.postgres_only

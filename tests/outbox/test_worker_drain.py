@@ -8,21 +8,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
 from app.clock import FileClock
 from app.models import (
     Obligation,
-    ObligationStatus,
     OutboxItem,
     OutboxObligation,
     OutboxStatus,
-    Recruiter,
 )
 from tests.outbox.helpers import posts
 from tests.outbox.processes import callpledge, started, wait_until, worker_env
 from tests.support.databases import TestDatabase
-from tests.support.factories import T0
+from tests.support.factories import T0, seed_due_obligations
 from tests.support.fake_twilio import FakeTwilio
 
 DUE = T0 + timedelta(minutes=2)
@@ -31,33 +28,7 @@ RECRUITERS, EACH = 50, 40
 
 def seed(db: TestDatabase) -> None:
     """50 recruiters with 40 callers each, every first nudge due at DUE."""
-    recruiters = [
-        {
-            "name": f"R{n}",
-            "mobile": f"+1415{n:07d}",
-            "line": f"+1500{n:07d}",
-            "timezone": "UTC",
-            "active": True,
-            "created_at": T0,
-            "updated_at": T0,
-        }
-        for n in range(RECRUITERS)
-    ]
-    opened = {"status": ObligationStatus.OPEN, "opened_at": T0, "last_missed_at": T0}
-    counts = {"missed_calls": 1, "reminders_sent": 0, "callback_attempts": 0}
-    with db.engine.begin() as connection:
-        ids = connection.scalars(
-            insert(Recruiter).returning(Recruiter.id, sort_by_parameter_order=True), recruiters
-        ).all()
-        rows = [
-            {"recruiter_id": rid, "caller": f"+447700900{k:03d}", "next_reminder_at": DUE}
-            | opened
-            | counts
-            | {"updated_at": T0}
-            for rid in ids
-            for k in range(EACH)
-        ]
-        connection.execute(insert(Obligation), rows)
+    seed_due_obligations(db, recruiters=RECRUITERS, callers=EACH, due=DUE)
 
 
 @pytest.mark.postgres_only

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
+from sqlalchemy import insert
+
 from app.models import Call, Obligation, ObligationStatus, Recruiter
 from tests.support.databases import TestDatabase
 
@@ -59,3 +61,35 @@ def make_call(recruiter: Recruiter | None, sid: str, **fields: Any) -> Call:
         "recruiter_id": recruiter.id if recruiter else None,
     }
     return Call(**(values | fields))
+
+
+def seed_due_obligations(db: TestDatabase, *, recruiters: int, callers: int, due: datetime) -> None:
+    """`recruiters` recruiters with `callers` open obligations each, every first nudge due at
+    `due`, inserted in bulk (the workers' load tests)."""
+    people = [
+        {
+            "name": f"R{n}",
+            "mobile": f"+1415{n:07d}",
+            "line": f"+1500{n:07d}",
+            "timezone": "UTC",
+            "active": True,
+            "created_at": T0,
+            "updated_at": T0,
+        }
+        for n in range(recruiters)
+    ]
+    opened = {"status": ObligationStatus.OPEN, "opened_at": T0, "last_missed_at": T0}
+    counts = {"missed_calls": 1, "reminders_sent": 0, "callback_attempts": 0}
+    with db.engine.begin() as connection:
+        ids = connection.scalars(
+            insert(Recruiter).returning(Recruiter.id, sort_by_parameter_order=True), people
+        ).all()
+        rows = [
+            {"recruiter_id": rid, "caller": f"+447700900{k:03d}", "next_reminder_at": due}
+            | opened
+            | counts
+            | {"updated_at": T0}
+            for rid in ids
+            for k in range(callers)
+        ]
+        connection.execute(insert(Obligation), rows)

@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.support.loopback import serve_on_loopback, stop_serving
+
 API = "/2010-04-01"
 _COLLECTIONS = {
     "Messages": ("SM", "messages"),
@@ -150,17 +152,13 @@ class FakeTwilio:
 
     def start(self) -> FakeTwilio:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._server.daemon_threads = True
+        self._server = serve_on_loopback(handler, self.port)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_serving(self._server)
+        self._server = None
 
     def down(self) -> None:
         """Stop listening: clients get connection refused until `up()`."""

@@ -16,6 +16,7 @@ from app.outbox.worker import Worker
 from app.runtime import Runtime
 from app.simulator.exchange import CallScript
 from app.simulator.recruiter import RecruiterPhone
+from app.simulator.scenarios import simulator
 from app.simulator.twilio import TwilioSimulator
 from tests.support.databases import TestDatabase, in_ci, postgres_problem
 from tests.support.fake_twilio import FakeTwilio
@@ -23,16 +24,6 @@ from tests.support.fake_twilio import FakeTwilio
 CALLER = "+447700900123"
 IDENTITY = "alice"
 API_TOKEN = "loop-tests-token-of-enough-length"
-
-
-def simulator(http: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
-    """Twilio, calling the app through `http`."""
-    return TwilioSimulator(
-        http,
-        auth_token=settings.auth_token,
-        public_base_url=settings.public_base_url,
-        account_sid=settings.account_sid,
-    )
 
 
 @pytest.fixture

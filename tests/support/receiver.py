@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from app.webhooks.signing import InvalidSignature, verify
+from tests.support.loopback import serve_on_loopback, stop_serving
 
 
 @dataclass
@@ -43,17 +44,13 @@ class Receiver:
 
     def start(self) -> Receiver:
         handler = type("Handler", (_Handler,), {"receiver": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._server.daemon_threads = True
+        self._server = serve_on_loopback(handler, self.port)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
         self.release()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
     @property
     def url(self) -> str:

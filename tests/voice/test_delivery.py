@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.models import Obligation, ObligationEvent, Recruiter, Voicemail
+from app.models import Call, Obligation, ObligationEvent, Recruiter, Voicemail
 from app.simulator.exchange import CallRecord, CallScript, Request, new_sid
 from app.simulator.twilio import TwilioSimulator
 from app.twilio import twiml
@@ -79,6 +79,22 @@ async def test_every_callback_ten_times_at_once_from_threads_counts_one_miss(
 
     assert_one_miss(db, ["opened", "voicemail", "transcript"])
     assert db.one(Voicemail).transcript == MESSAGE
+
+
+async def test_ten_first_status_callbacks_of_an_unanswered_call_at_once_open_one_obligation(
+    live_twilio: TwilioSimulator, live_server: LiveServer, recruiter: Recruiter, db: TestDatabase
+) -> None:
+    # Observe mode: the call's status callback is the first the service hears of it, ten
+    # times at once (on PostgreSQL the twins race to insert its row in one statement).
+    reference = await live_twilio.call(CallScript(caller="+447700900999", line=recruiter.line))
+    fresh = {"CallSid": new_sid("CA"), "From": CALLER, "Caller": CALLER}
+    status = the_request(reference, twiml.STATUS).but(CallStatus="no-answer", **fresh)
+    codes = deliver_at_once_from_threads(live_twilio, live_server, status, 10)
+
+    assert codes == [204] * 10
+    obligation = db.one(Obligation, Obligation.caller == CALLER)
+    assert obligation.missed_calls == 1
+    assert db.count(Call, Call.call_sid == fresh["CallSid"]) == 1
 
 
 async def test_ten_first_deliveries_at_once_from_threads_open_one_obligation(

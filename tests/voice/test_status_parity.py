@@ -8,12 +8,14 @@ withheld callers), unanswered or answered legs to the recruiter's mobile, voicem
 fallback kept before the call was known, the recruiter reaching the caller, and closes.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from app.obligations.service import CallFacts
 from app.voice.call_log import DIAL_LEG, INBOUND, StatusReport
@@ -195,3 +197,30 @@ async def test_the_one_statement_status_leaves_the_rows_the_general_path_leaves(
     finally:
         for side in sides:
             await side.dispose()
+
+
+async def test_a_twin_that_inserted_the_call_first_has_the_statement_run_again(
+    pg_pair: tuple[TestDatabase, TestDatabase],
+) -> None:
+    prepare(pg_pair[0])
+    side = StatusSide(pg_pair[0], direct=True)
+    twin = pg_pair[0].engine.connect()
+    try:
+        twin.execute(text(_TWIN), {"sid": sid(0), "caller": CALLERS[0], "line": line_of(1)})
+        # The statement's insert of the same CallSid waits for the twin's transaction...
+        counting = asyncio.create_task(side.status(report(Status(0, "no-answer", 1, 0, 5), (1, 0))))
+        await asyncio.sleep(0.3)
+        assert not counting.done()
+        twin.commit()
+        # ...loses on the unique key when it commits, runs again and counts the logged call.
+        assert await counting == "missed"
+        rows = await side.rows()
+    finally:
+        twin.close()
+        await side.dispose()
+    assert [call["missed_at"] is not None for call in rows["calls"]] == [True]
+    assert [o["missed_calls"] for o in rows["obligations"]] == [1]
+
+
+_TWIN = """INSERT INTO calls (call_sid, direction, from_number, to_number, status, started_at,
+    updated_at) VALUES (:sid, 'inbound', :caller, :line, 'ringing', now(), now())"""

@@ -8,10 +8,8 @@ import httpx
 import pytest
 
 from app.clock import ManualClock
-from app.config import Settings
 from app.models import Recruiter, WebhookDelivery
 from app.runtime import Runtime
-from app.simulator.twilio import TwilioSimulator
 from app.webhooks.loop import WebhookLoop
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
@@ -66,28 +64,10 @@ def subscribe(api: httpx.AsyncClient, receiver: Receiver) -> Subscribe:
 
 
 @pytest.fixture
-async def runtime(settings: Settings, clock: ManualClock) -> AsyncIterator[Runtime]:
-    runtime = Runtime.start(settings, clock)
-    yield runtime
-    await runtime.stop()
-
-
-@pytest.fixture
 def hooks(runtime: Runtime) -> WebhookLoop:
     """The worker's webhook loop, run a pass at a time (`await hooks.run_once()`); a 1 s
     timeout keeps the hanging-receiver tests short."""
     return WebhookLoop(runtime, timeout=1.0)
-
-
-@pytest.fixture
-def twilio(client: httpx.AsyncClient, settings: Settings) -> TwilioSimulator:
-    """Twilio, calling the app in-process (the Dial action's one-statement miss on PostgreSQL)."""
-    return TwilioSimulator(
-        client,
-        auth_token=settings.auth_token,
-        public_base_url=settings.public_base_url,
-        account_sid=settings.account_sid,
-    )
 
 
 @pytest.fixture
