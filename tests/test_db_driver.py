@@ -38,6 +38,22 @@ async def test_a_statement_answers_one_named_row(direct: db_driver.DirectPostgre
     assert row.next == 42 and row.schema.startswith("cp_test_")
 
 
+async def test_prepared_statements_keep_one_plan_without_losing_the_urls_options(
+    direct: db_driver.DirectPostgres,
+) -> None:
+    # PostgreSQL re-planned the status callback's statement on every run when left to choose.
+    for n in range(7):
+        await direct.fetch_one("SELECT %(n)s::int AS n", {"n": n})
+    plans = await direct.fetch_one(
+        "SELECT sum(generic_plans) AS generic, sum(custom_plans) AS custom, "
+        "current_schema() AS schema FROM pg_prepared_statements "
+        "WHERE statement = 'SELECT $1::int AS n'",
+        {},
+    )
+    assert (plans.generic, plans.custom) == (7, 0)
+    assert plans.schema.startswith("cp_test_")  # the test URL's search_path option kept
+
+
 async def test_a_violated_key_is_sqlalchemys_integrity_error_with_the_drivers_diagnostics(
     direct: db_driver.DirectPostgres, pg_pair: tuple[TestDatabase, TestDatabase]
 ) -> None:
