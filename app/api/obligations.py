@@ -124,7 +124,7 @@ async def call(
         session, obligation=obligation, actor=actor, at=clock.now(), settings=settings
     )
     return CallRequested(
-        obligation_id=request.obligation_id,
+        obligation_id=obligation.id,
         requested_at=request.requested_at,
         duplicate=request.duplicate,
     )
