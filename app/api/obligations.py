@@ -92,17 +92,9 @@ async def snooze(
     clock: ClockDep,
     actor: ActorDep,
 ) -> ObligationDetail:
-    if isinstance(body, SnoozeUntil):
-        until, duration = body.until, None
-    else:
-        until, duration = None, _duration(body.duration)
+    until = body.until if isinstance(body, SnoozeUntil) else _duration(body.duration)
     view = await ops.snooze_by_ops(
-        session,
-        obligation_id=obligation_id,
-        actor=actor,
-        at=clock.now(),
-        until=until,
-        duration=duration,
+        session, obligation_id=obligation_id, actor=actor, at=clock.now(), until=until
     )
     return obligation_detail_out(view, now=clock.now())
 
@@ -132,7 +124,7 @@ async def call(
         session, obligation=obligation, actor=actor, at=clock.now(), settings=settings
     )
     return CallRequested(
-        obligation_id=request.obligation_id,
+        obligation_id=obligation.id,
         requested_at=request.requested_at,
         duplicate=request.duplicate,
     )

@@ -2,9 +2,8 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Enum, Integer, MetaData, text
+from sqlalchemy import BigInteger, DateTime, Dialect, Enum, Index, Integer, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -53,9 +52,10 @@ def enum_column(enum_class: type[StrEnum]) -> Enum:
     )
 
 
-def where(condition: str) -> dict[str, Any]:
-    """The same partial-index condition for both dialects (SQLite needs its own keyword)."""
-    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows `where` holds, alike on both dialects (each has its own keyword)."""
+    condition = text(where)
+    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
 
 
 class Base(DeclarativeBase):

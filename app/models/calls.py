@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, where
+from app.models.base import Base, BigId, partial_index
 
 
 class Call(Base):
@@ -37,18 +37,21 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_started", "started_at", "id"),
         Index("ix_calls_recruiter_started", "recruiter_id", "started_at", "id"),
-        Index("ix_calls_missed", "missed_at", **where("missed_at IS NOT NULL")),
-        Index(
+        partial_index("ix_calls_missed", "missed_at", where="missed_at IS NOT NULL"),
+        partial_index(
             "ix_calls_recruiter_party",
             "recruiter_id",
             "party",
             "party_at",
-            **where("party IS NOT NULL"),
+            where="party IS NOT NULL",
         ),
     )
 
 
 class Voicemail(Base):
+    """A recording left on a line, and its transcript, by RecordingSid (either may come first);
+    no obligation while unattached: its call is not known yet, or no message was left."""
+
     __tablename__ = "voicemails"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

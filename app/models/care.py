@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, where
+from app.models.base import Base, BigId, partial_index
 
 
 class ApiToken(Base):
@@ -22,7 +22,7 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("uq_api_tokens_live_name", "name", unique=True, **where("revoked_at IS NULL")),
+        partial_index("uq_api_tokens_live_name", "name", unique=True, where="revoked_at IS NULL"),
     )
 
 
@@ -50,4 +50,6 @@ class RecordingDeletion(Base):
     deleted_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (Index("ix_recording_deletions_waiting", "id", **where("deleted_at IS NULL")),)
+    __table_args__ = (
+        partial_index("ix_recording_deletions_waiting", "id", where="deleted_at IS NULL"),
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, enum_column, where
+from app.models.base import Base, BigId, enum_column, partial_index
 
 
 class ObligationStatus(StrEnum):
@@ -68,35 +68,33 @@ class Obligation(Base):
 
     __table_args__ = (
         # One open obligation per recruiter and caller; NULL callers (withheld) never merge.
-        Index(
+        partial_index(
             "uq_obligations_open_recruiter_caller",
             "recruiter_id",
             "caller",
             unique=True,
-            **where("status = 'open'"),
+            where="status = 'open'",
         ),
-        Index("ix_obligations_due", "next_reminder_at", **where("next_reminder_at IS NOT NULL")),
+        partial_index(
+            "ix_obligations_due", "next_reminder_at", where="next_reminder_at IS NOT NULL"
+        ),
         Index("ix_obligations_opened", "opened_at", "id"),
         Index("ix_obligations_status_opened", "status", "opened_at", "id"),
         Index("ix_obligations_recruiter_opened", "recruiter_id", "opened_at", "id"),
         Index("ix_obligations_caller_opened", "caller", "opened_at", "id"),
-        Index("ix_obligations_closed", "closed_at", **where("closed_at IS NOT NULL")),
+        partial_index("ix_obligations_closed", "closed_at", where="closed_at IS NOT NULL"),
         # status leads although constant: SQLite's planner then prefers it to the status index.
-        Index(
-            "ix_obligations_promised_open",
-            "status",
-            "promised_by",
-            "id",
-            **where("status = 'open'"),
+        partial_index(
+            "ix_obligations_promised_open", "status", "promised_by", "id", where="status = 'open'"
         ),
-        Index("ix_obligations_caller_text_pending", "id", **where("caller_text = 'pending'")),
+        partial_index("ix_obligations_caller_text_pending", "id", where="caller_text = 'pending'"),
         # Open rows not yet announced `obligation.overdue`: announcing takes a row out.
-        Index(
+        partial_index(
             "ix_obligations_overdue_unannounced",
             "status",
             "promised_by",
             "id",
-            **where("status = 'open' AND overdue_at IS NULL"),
+            where="status = 'open' AND overdue_at IS NULL",
         ),
     )
 

@@ -3,10 +3,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, enum_column, where
+from app.models.base import Base, BigId, enum_column, partial_index
 
 
 class OutboxKind(StrEnum):
@@ -51,8 +51,8 @@ class OutboxItem(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_outbox_due", "next_attempt_at", **where("status = 'pending'")),
-        Index("ix_outbox_in_flight", "claimed_at", **where("status = 'sending'")),
+        partial_index("ix_outbox_due", "next_attempt_at", where="status = 'pending'"),
+        partial_index("ix_outbox_in_flight", "claimed_at", where="status = 'sending'"),
     )
 
 

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, String, false, true
+from sqlalchemy import JSON, Boolean, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, where
+from app.models.base import Base, partial_index
 
 
 class Recruiter(Base):
@@ -31,18 +31,15 @@ class Recruiter(Base):
     caller_text_template: Mapped[str | None] = mapped_column(String(320))
 
     __table_args__ = (
-        Index("uq_recruiters_active_line", "line", unique=True, **where("active")),
-        Index("uq_recruiters_active_mobile", "mobile", unique=True, **where("active")),
-        Index(
+        partial_index("uq_recruiters_active_line", "line", unique=True, where="active"),
+        partial_index("uq_recruiters_active_mobile", "mobile", unique=True, where="active"),
+        partial_index(
             "uq_recruiters_active_client_identity",
             "client_identity",
             unique=True,
-            **where("active AND client_identity IS NOT NULL"),
+            where="active AND client_identity IS NOT NULL",
         ),
-        Index(
-            "uq_recruiters_active_slug",
-            "slug",
-            unique=True,
-            **where("active AND slug IS NOT NULL"),
+        partial_index(
+            "uq_recruiters_active_slug", "slug", unique=True, where="active AND slug IS NOT NULL"
         ),
     )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, enum_column, where
+from app.models.base import Base, BigId, enum_column, partial_index
 
 
 class WebhookDeliveryStatus(StrEnum):
@@ -49,7 +49,9 @@ class WebhookEvent(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fanned_out_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_webhook_events_waiting", "id", **where("fanned_out_at IS NULL")),)
+    __table_args__ = (
+        partial_index("ix_webhook_events_waiting", "id", where="fanned_out_at IS NULL"),
+    )
 
 
 class WebhookDelivery(Base):
@@ -87,6 +89,6 @@ class WebhookDelivery(Base):
             unique=True,
         ),
         Index("ix_webhook_deliveries_log", "subscription_id", "created_at", "id"),
-        Index("ix_webhook_deliveries_due", "next_attempt_at", **where("status = 'pending'")),
-        Index("ix_webhook_deliveries_in_flight", "claimed_at", **where("status = 'sending'")),
+        partial_index("ix_webhook_deliveries_due", "next_attempt_at", where="status = 'pending'"),
+        partial_index("ix_webhook_deliveries_in_flight", "claimed_at", where="status = 'sending'"),
     )

@@ -137,13 +137,14 @@ async def snooze_by_ops(
     obligation_id: int,
     actor: str,
     at: datetime,
-    until: datetime | None = None,
-    duration: timedelta | None = None,
+    until: datetime | timedelta,
 ) -> ObligationView:
-    """Hold nudges until `until` (or for `duration`); Conflict if it is closed."""
+    """Hold nudges until a time, or for a duration from `at`; Conflict if it is closed."""
     obligation = await locked(session, obligation_id)
-    field = "until" if until is not None else "duration"
-    wait = until - at if until is not None else duration or timedelta(0)
+    if isinstance(until, datetime):
+        field, wait = "until", until - at
+    else:
+        field, wait = "duration", until
     if wait <= timedelta(0):
         raise InvalidInput(f"{field} must be in the future", field=field)
     if wait > LONGEST_SNOOZE:

@@ -27,11 +27,10 @@ from app.obligations.returns import record_miss
 from app.obligations.service import CallFacts
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
-from app.twilio.history import PastCall, PastRecording, PastTranscript
+from app.twilio.history import PastCall, PastTranscript, Recording
 from app.voice.call_log import DIAL_LEG, INBOUND, UNANSWERED, StatusReport, log_status
 from app.voice.voicemails import (
     RECORDED,
-    RecordingReport,
     TranscriptReport,
     VoicemailOutcome,
     adopt_kept,
@@ -87,14 +86,14 @@ class Known:
     counted: frozenset[str]  # CallSids whose miss is counted
     voicemails: dict[str, StoredVoicemail]  # by RecordingSid
 
-    def needs_recording(self, recording: PastRecording) -> bool:
+    def needs_recording(self, recording: Recording) -> bool:
         """Whether the recording is not stored, or stored but kept unattached."""
         stored = self.voicemails.get(recording.sid)
         if stored is None or stored.recording_status is None:
             return True
         return recording.status == RECORDED and stored.obligation_id is None
 
-    def needs_transcript(self, recording: PastRecording) -> bool:
+    def needs_transcript(self, recording: Recording) -> bool:
         stored = self.voicemails.get(recording.sid)
         return recording.status == RECORDED and (stored is None or not stored.transcript_status)
 
@@ -150,7 +149,7 @@ async def restore(
     call: PastCall,
     recruiter_id: int,
     miss: Miss | None,
-    recordings: list[PastRecording],
+    recordings: list[Recording],
     transcripts: list[PastTranscript],
     region: str,
     policy: NudgePolicy,
@@ -192,18 +191,9 @@ async def restore(
 
 
 async def _restore_recording(
-    session: AsyncSession, recording: PastRecording, region: str, policy: NudgePolicy
+    session: AsyncSession, recording: Recording, region: str, policy: NudgePolicy
 ) -> bool:
-    report = RecordingReport(
-        call_sid=recording.call_sid,
-        recording_sid=recording.sid,
-        status=recording.status,
-        url=recording.url,
-        duration_seconds=recording.duration_seconds,
-        error_code=recording.error_code,
-        at=recording.created_at,
-    )
-    outcome = await on_recording(session, report=report, region=region, policy=policy)
+    outcome = await on_recording(session, recording=recording, region=region, policy=policy)
     if outcome is VoicemailOutcome.REPEATED:
         kept = await adopt_kept(
             session,

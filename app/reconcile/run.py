@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import begin_read_only, unit_of_work
 from app.reconcile.restore import FINISHED_RECORDING, Known, Miss, Restored, known, miss_of, restore
 from app.reminders.policy import NudgePolicy
-from app.twilio.history import CallHistory, PastCall, PastRecording, PastTranscript
+from app.twilio.history import CallHistory, PastCall, PastTranscript, Recording
 from app.voice.call_log import TERMINAL
 
 
@@ -73,7 +73,7 @@ class Reconciler:
         ]
 
     async def _line(
-        self, line: Line, calls: list[PastCall], recordings: dict[str, list[PastRecording]]
+        self, line: Line, calls: list[PastCall], recordings: dict[str, list[Recording]]
     ) -> LineSummary:
         summary = LineSummary(line, calls=len(calls))
         finished = {
@@ -95,7 +95,7 @@ class Reconciler:
     async def _call(
         self,
         call: PastCall,
-        recordings: list[PastRecording],
+        recordings: list[Recording],
         state: Known,
         summary: LineSummary,
     ) -> None:
@@ -128,12 +128,12 @@ class Reconciler:
         else:
             summary.known += 1
 
-    async def _miss(self, call: PastCall, recordings: list[PastRecording]) -> Miss | None:
+    async def _miss(self, call: PastCall, recordings: list[Recording]) -> Miss | None:
         if recordings:
             return Miss.VOICEMAIL
         legs = await asyncio.to_thread(self._history.legs, call.sid)
         return miss_of(call, legs=legs)
 
-    async def _transcripts(self, recordings: list[PastRecording]) -> list[PastTranscript]:
+    async def _transcripts(self, recordings: list[Recording]) -> list[PastTranscript]:
         found = [await asyncio.to_thread(self._history.transcript, r.sid) for r in recordings]
         return [transcript for transcript in found if transcript is not None]

@@ -34,7 +34,6 @@ class CalleeDoes(StrEnum):
     ANSWERS = "completed"
     NO_ANSWER = "no-answer"
     BUSY = "busy"
-    UNREACHABLE = "failed"
     CALL_ABANDONED = "canceled"  # the recruiter hangs up before anyone answers
 
 

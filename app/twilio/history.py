@@ -31,11 +31,13 @@ class PastCall:
 
 
 @dataclass(frozen=True)
-class PastRecording:
+class Recording:
+    """A recording, as Twilio reports it: by its status callback, or in the account's history."""
+
     sid: str
     call_sid: str
     status: str
-    url: str
+    url: str | None
     duration_seconds: int | None
     created_at: datetime
     error_code: str | None
@@ -75,12 +77,12 @@ class CallHistory:
         legs = self._client.calls.stream(parent_call_sid=call_sid, page_size=self._page_size)
         return [_call(leg) for leg in legs]
 
-    def recordings(self, *, since: datetime) -> dict[str, list[PastRecording]]:
+    def recordings(self, *, since: datetime) -> dict[str, list[Recording]]:
         """The account's recordings made at `since` or later, by the CallSid they belong to."""
         recordings = self._client.recordings.stream(
             date_created_after=since, page_size=self._page_size
         )
-        by_call: dict[str, list[PastRecording]] = defaultdict(list)
+        by_call: dict[str, list[Recording]] = defaultdict(list)
         for recording in recordings:
             if recording.call_sid and recording.date_created >= since:
                 by_call[recording.call_sid].append(self._recording(recording))
@@ -101,8 +103,8 @@ class CallHistory:
             created_at=chosen.date_created,
         )
 
-    def _recording(self, recording: Any) -> PastRecording:
-        return PastRecording(
+    def _recording(self, recording: Any) -> Recording:
+        return Recording(
             sid=recording.sid,
             call_sid=recording.call_sid,
             status=str(recording.status),

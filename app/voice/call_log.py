@@ -17,11 +17,11 @@ from app.db import core_table, value_param, values_for
 from app.models import Call, Recruiter
 from app.obligations.service import CallFacts
 
-TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-# The terminal statuses of a call nobody took.
-UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 INBOUND = "inbound"
 DIAL_LEG = "outbound-dial"
+# The terminal statuses of a call nobody took.
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+TERMINAL = UNANSWERED | {"completed"}
 
 
 @dataclass(frozen=True)

@@ -63,20 +63,14 @@ async def settle(
         return Settled.REPEATED
     obligation = await _returned_by(session, call_id=claimed.id, recruiter=recruiter, callee=callee)
     if obligation is None:
-        if leg.status in UNANSWERED and await returns.attempt_on_closed(
+        return await _settle_late(
             session,
             call_id=claimed.id,
-            call_sid=leg.call_sid,
-            recruiter_id=recruiter.id,
+            leg=leg,
+            recruiter=recruiter,
             callee=callee,
-            at=at,
-        ):
-            return Settled.ATTEMPT
-        if leg.status not in UNANSWERED and await returns_late.settle_late_return(
-            session, call_id=claimed.id, recruiter_id=recruiter.id, party=callee, policy=policy
-        ):
-            return Settled.CLOSED
-        return Settled.NOT_OWED
+            policy=policy,
+        )
     await session.execute(
         update(Call)
         .where(Call.id == claimed.id)
@@ -116,6 +110,33 @@ async def _close_or_attempt(
     return Settled.CLOSED
 
 
+async def _settle_late(
+    session: AsyncSession,
+    *,
+    call_id: int,
+    leg: CallFacts,
+    recruiter: Recruiter,
+    callee: str,
+    policy: NudgePolicy,
+) -> Settled:
+    """No obligation to `callee` was open when the call was first seen: it may still count
+    for one that a later report closed first, as an attempt or as its return."""
+    if leg.status in UNANSWERED:
+        attempted = await returns.attempt_on_closed(
+            session,
+            call_id=call_id,
+            call_sid=leg.call_sid,
+            recruiter_id=recruiter.id,
+            callee=callee,
+            at=leg.at,
+        )
+        return Settled.ATTEMPT if attempted else Settled.NOT_OWED
+    returned = await returns_late.settle_late_return(
+        session, call_id=call_id, recruiter_id=recruiter.id, party=callee, policy=policy
+    )
+    return Settled.CLOSED if returned else Settled.NOT_OWED
+
+
 async def _returned_by(
     session: AsyncSession, *, call_id: int, recruiter: Recruiter, callee: str
 ) -> Obligation | None:
@@ -147,8 +168,6 @@ async def on_reported_call(
     policy: NudgePolicy,
 ) -> Settled:
     """The status callback of an outbound call or dial leg; `recruiter_id` owns its caller ID."""
-    if call.status not in TERMINAL:
-        return Settled.UNFINISHED
     if recruiter_id is None and call.parent_call_sid is not None:
         recruiter_id = await _started_for(session, call.parent_call_sid)
     recruiter = await session.get(Recruiter, recruiter_id) if recruiter_id is not None else None

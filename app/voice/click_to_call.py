@@ -35,7 +35,6 @@ PURPOSE = "click_to_call"
 class CallRequest:
     """The click-to-call a request led to: a new one, or the one just asked for."""
 
-    obligation_id: int
     requested_at: datetime
     duplicate: bool
 
@@ -110,7 +109,7 @@ async def request_call(
         raise Conflict(f"recruiter {obligation.recruiter_id} was deactivated")
     last = await _last_request(session, obligation.id)
     if last is not None and at - last < timedelta(seconds=settings.call_timeout_seconds):
-        return CallRequest(obligation.id, last, duplicate=True)
+        return CallRequest(last, duplicate=True)
     outbox_id = await enqueue(
         session,
         key=f"call:{obligation.id}:{at.isoformat()}",
@@ -124,7 +123,7 @@ async def request_call(
     await note(
         session, obligation.id, EventKind.CALL_REQUESTED, actor=actor, at=at, outbox_id=outbox_id
     )
-    return CallRequest(obligation.id, at, duplicate=False)
+    return CallRequest(at, duplicate=False)
 
 
 async def call_failed(

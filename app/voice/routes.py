@@ -26,11 +26,12 @@ from app.metrics import WEBHOOKS
 from app.obligations.service import CallFacts
 from app.phones import mask
 from app.twilio import twiml
+from app.twilio.history import Recording
 from app.twilio.webhooks import SID_MAX, TwilioParams
 from app.voice import callbacks, event_time, forwarding, softphone, voicemails
 from app.voice import click_to_call as clicktocall
 from app.voice.call_log import INBOUND, StatusReport
-from app.voice.voicemails import RecordingReport, TranscriptReport
+from app.voice.voicemails import TranscriptReport
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -107,17 +108,20 @@ async def recorded(_: TwilioParamsDep, runtime: RuntimeDep) -> Response:
 
 @router.post(twiml.RECORDING)
 async def recording(params: TwilioParamsDep, session: SessionDep, runtime: RuntimeDep) -> Response:
-    report = RecordingReport(
+    reported = Recording(
+        sid=params.sid("RecordingSid"),
         call_sid=params.sid("CallSid"),
-        recording_sid=params.sid("RecordingSid"),
         status=params.require("RecordingStatus", max_length=_STATUS_MAX),
         url=params.optional("RecordingUrl", max_length=_URL_MAX),
         duration_seconds=params.integer("RecordingDuration"),
+        created_at=_event_time(params, event_time.RECORDING_TIME, runtime.clock.now()),
         error_code=params.get("ErrorCode") or None,
-        at=_event_time(params, event_time.RECORDING_TIME, runtime.clock.now()),
     )
     outcome = await voicemails.on_recording(
-        session, report=report, region=runtime.settings.default_region, policy=runtime.policy
+        session,
+        recording=reported,
+        region=runtime.settings.default_region,
+        policy=runtime.policy,
     )
     return _done("recording", outcome)
 

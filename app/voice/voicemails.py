@@ -23,6 +23,7 @@ from app.obligations.service import CallFacts, open_for_withheld_voicemail
 from app.obligations.timeline import TWILIO, EventKind, note
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
+from app.twilio.history import Recording
 
 log = logging.getLogger(__name__)
 RECORDED = "completed"
@@ -40,17 +41,6 @@ class VoicemailOutcome(StrEnum):
     REPEATED = "repeated"
     UNATTACHED = "unattached"  # no obligation: an unknown call, or withheld and silent
     IGNORED = "ignored"
-
-
-@dataclass(frozen=True)
-class RecordingReport:
-    call_sid: str
-    recording_sid: str
-    status: str
-    url: str | None
-    duration_seconds: int | None
-    error_code: str | None
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -78,24 +68,24 @@ class _Part:
 
 
 async def on_recording(
-    session: AsyncSession, *, report: RecordingReport, region: str, policy: NudgePolicy
+    session: AsyncSession, *, recording: Recording, region: str, policy: NudgePolicy
 ) -> VoicemailOutcome:
     """Attach a recording (or note that none was made) to the call's obligation."""
-    recorded = report.status == RECORDED
-    if not recorded and report.status not in NOT_RECORDED:
+    recorded = recording.status == RECORDED
+    if not recorded and recording.status not in NOT_RECORDED:
         return VoicemailOutcome.IGNORED  # an `in-progress` event nobody asked for
-    detail: dict[str, Any] = {"duration_seconds": report.duration_seconds}
+    detail: dict[str, Any] = {"duration_seconds": recording.duration_seconds}
     if not recorded:
-        detail = {"status": report.status, "error_code": report.error_code}
+        detail = {"status": recording.status, "error_code": recording.error_code}
     part = _Part(
-        call_sid=report.call_sid,
-        recording_sid=report.recording_sid,
-        at=report.at,
+        call_sid=recording.call_sid,
+        recording_sid=recording.sid,
+        at=recording.created_at,
         left_message=recorded,
         values={
-            "recording_url": report.url if recorded else None,
-            "duration_seconds": report.duration_seconds,
-            "recording_status": report.status,
+            "recording_url": recording.url if recorded else None,
+            "duration_seconds": recording.duration_seconds,
+            "recording_status": recording.status,
         },
         once=Voicemail.recording_status,
         kind=EventKind.VOICEMAIL if recorded else EventKind.VOICEMAIL_ABSENT,
@@ -103,7 +93,7 @@ async def on_recording(
     )
     outcome = await _attach(session, part=part, region=region, policy=policy)
     if outcome is VoicemailOutcome.ATTACHED and not recorded:
-        return VoicemailOutcome(report.status)
+        return VoicemailOutcome(recording.status)
     return outcome
 
 

@@ -144,11 +144,11 @@ async def _snooze(
     obligation = await locked(session, obligation_id)
     recruiters = await board.recruiters_by_id(session)
     timezone = recruiters[obligation.recruiter_id].timezone
-    end = board.tomorrow_morning(at, timezone) if until == "tomorrow" else None
-    duration = board.SNOOZES.get(until, timedelta(0)) if end is None else None
-    await ops.snooze_by_ops(
-        session, obligation_id=obligation_id, actor=actor, at=at, until=end, duration=duration
-    )
+    if until == "tomorrow":
+        end: datetime | timedelta = board.tomorrow_morning(at, timezone)
+    else:
+        end = board.SNOOZES.get(until, timedelta(0))
+    await ops.snooze_by_ops(session, obligation_id=obligation_id, actor=actor, at=at, until=end)
 
 
 @router.post("/obligations/{obligation_id}/call", include_in_schema=False)
