@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Call, Voicemail
 from app.obligations.returns import record_miss
-from app.obligations.service import CallFacts
+from app.obligations.service import CallFacts, MissResult
 from app.phones import caller_number
 from app.reminders.policy import NudgePolicy
 from app.twilio.history import PastCall, PastTranscript, Recording
@@ -156,18 +156,9 @@ async def restore(
 ) -> Restored:
     """Count the call's miss (if `miss`) and attach its recordings and transcripts."""
     caller = caller_number(call.from_number, region)
-    facts = _facts(call, recruiter_id)
     counted = opened = False
     if miss is not None:
-        await log_status(
-            session,
-            report=StatusReport(
-                call=facts, sequence_number=None, duration_seconds=call.duration_seconds
-            ),
-        )
-        result = await record_miss(
-            session, call=facts, recruiter_id=recruiter_id, caller=caller, policy=policy
-        )
+        result = await _count_miss(session, call, recruiter_id, caller, policy)
         counted, opened = result.counted, result.opened
     attached = [r.sid for r in recordings if await _restore_recording(session, r, region, policy)]
     transcribed = [
@@ -187,6 +178,22 @@ async def restore(
         counted=counted,
         voicemails=tuple(attached),
         transcripts=len(transcribed),
+    )
+
+
+async def _count_miss(
+    session: AsyncSession,
+    call: PastCall,
+    recruiter_id: int,
+    caller: str | None,
+    policy: NudgePolicy,
+) -> MissResult:
+    """Log the call as its status callback would, then count its miss as the Dial action does."""
+    facts = _facts(call, recruiter_id)
+    report = StatusReport(call=facts, sequence_number=None, duration_seconds=call.duration_seconds)
+    await log_status(session, report=report)
+    return await record_miss(
+        session, call=facts, recruiter_id=recruiter_id, caller=caller, policy=policy
     )
 
 
