@@ -105,26 +105,30 @@ def _open_or_merge(insert: Any) -> Any:
         ~_closed_later().exists()
     )
     statement = insert(core_table(Obligation)).from_select(list(columns), source)
-    new = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[Obligation.recruiter_id, Obligation.caller],
         # Inlined, not bound: PostgreSQL's generic plan of a prepared statement (psycopg
         # prepares on the fifth use) cannot match a parameter to the partial index.
         index_where=Obligation.status == literal_column(f"'{ObligationStatus.OPEN.value}'"),
-        set_={
-            "missed_calls": Obligation.missed_calls + 1,
-            # Callbacks arrive out of order: keep the latest call, the earliest opening.
-            "last_missed_at": _later(new.last_missed_at, Obligation.last_missed_at),
-            "opened_at": case(
-                (new.opened_at < Obligation.opened_at, new.opened_at), else_=Obligation.opened_at
-            ),
-            "next_reminder_at": _pulled_forward(new.next_reminder_at),
-            "caller_name": case(
-                (new.caller_name.is_not(None), new.caller_name), else_=Obligation.caller_name
-            ),
-            "updated_at": new.updated_at,
-        },
+        set_=_merged(statement.excluded),
     ).returning(Obligation.id, Obligation.missed_calls)
+
+
+def _merged(new: Any) -> dict[str, Any]:
+    """What a repeat miss changes on the open obligation; `new`, the row it would have opened."""
+    return {
+        "missed_calls": Obligation.missed_calls + 1,
+        # Callbacks arrive out of order: keep the latest call, the earliest opening.
+        "last_missed_at": _later(new.last_missed_at, Obligation.last_missed_at),
+        "opened_at": case(
+            (new.opened_at < Obligation.opened_at, new.opened_at), else_=Obligation.opened_at
+        ),
+        "next_reminder_at": _pulled_forward(new.next_reminder_at),
+        "caller_name": case(
+            (new.caller_name.is_not(None), new.caller_name), else_=Obligation.caller_name
+        ),
+        "updated_at": new.updated_at,
+    }
 
 
 def _join_closed() -> Any:
