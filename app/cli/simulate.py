@@ -21,7 +21,7 @@ from app.cli.simulate_view import (
     show_exchanges,
     show_obligation,
     show_sent,
-    wait_for_nudge,
+    show_what_follows,
 )
 from app.cli.support import (
     command_group,
@@ -138,13 +138,8 @@ def missed_call(
         if not forwarded(record, line):
             return
         state = await after_call(view, line=line, call_sid=record.call_sid, settings=settings)
-        if state is None or state.status != "open":
-            return
-        mark = await _show_caller_text(view, state, mark=mark, settings=settings)
-        if wait:
-            await wait_for_nudge(view, state, mark=mark, settings=settings)
-        else:
-            typer.echo("  (Add --wait to watch for it.)")
+        if state is not None and state.status == "open":
+            await show_what_follows(view, state, mark=mark, wait=wait, settings=settings)
 
     return scenario
 
@@ -277,24 +272,3 @@ async def _latest(view: View, *, line: str, caller: str) -> ObligationState | No
 def _ringing(caller: str, line: str, name: str | None) -> str:
     who = caller if is_withheld(caller) else for_people(caller)
     return f"{who}{f' ({name})' if name else ''} calls line {for_people(line)}"
-
-
-async def _show_caller_text(
-    view: View, state: ObligationState, *, mark: int, settings: Settings
-) -> int:
-    """Show the text-back the worker queues for the caller (app/courtesy), once it has; the
-    outbox mark past it, so the nudge is waited for after it."""
-    if view.database is None or state.caller is None or state.missed_calls != 1:
-        return mark
-    if not settings.caller_text_on:
-        return mark
-    for _ in range(int(2 * settings.worker_poll_seconds / 0.25) + 4):
-        sent = await view.database.sent_after(mark, obligation_id=state.id)
-        texts = [item for item in sent if item.to_number == state.caller]
-        if texts:
-            typer.echo("The caller hears back:")
-            show_sent(texts)
-            return max(item.id for item in texts)
-        await asyncio.sleep(0.25)
-    typer.echo("  (No text-back to the caller yet: see caller_text on the obligation.)")
-    return mark

@@ -132,7 +132,7 @@ def show_sent(items: list[SentItem]) -> None:
             )
 
 
-async def wait_for_nudge(
+async def _wait_for_nudge(
     view: View, state: ObligationState, *, mark: int, settings: Settings
 ) -> None:
     """Wait until the worker sends the obligation's next nudge, then show it."""
@@ -156,6 +156,38 @@ async def wait_for_nudge(
         "--no-worker.)",
         fg=typer.colors.YELLOW,
     )
+
+
+async def show_what_follows(
+    view: View, state: ObligationState, *, mark: int, wait: bool, settings: Settings
+) -> None:
+    """What an open obligation brings next: the caller's text-back, then (`wait`) the nudge."""
+    mark = await _show_caller_text(view, state, mark=mark, settings=settings)
+    if wait:
+        await _wait_for_nudge(view, state, mark=mark, settings=settings)
+    else:
+        typer.echo("  (Add --wait to watch for it.)")
+
+
+async def _show_caller_text(
+    view: View, state: ObligationState, *, mark: int, settings: Settings
+) -> int:
+    """Show the text-back the worker queues for the caller (app/courtesy), once it has; the
+    outbox mark past it, so the nudge is waited for after it."""
+    if view.database is None or state.caller is None or state.missed_calls != 1:
+        return mark
+    if not settings.caller_text_on:
+        return mark
+    for _ in range(int(2 * settings.worker_poll_seconds / 0.25) + 4):
+        sent = await view.database.sent_after(mark, obligation_id=state.id)
+        texts = [item for item in sent if item.to_number == state.caller]
+        if texts:
+            typer.echo("The caller hears back:")
+            show_sent(texts)
+            return max(item.id for item in texts)
+        await asyncio.sleep(0.25)
+    typer.echo("  (No text-back to the caller yet: see caller_text on the obligation.)")
+    return mark
 
 
 async def _nudged(view: View, state: ObligationState, mark: int) -> bool:
