@@ -5,6 +5,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -38,26 +39,13 @@ def create_app(
 ) -> FastAPI:
     """Build the service for `settings`; the database engine (and the worker, if asked
     for) start with the lifespan, and (`warm_database`) its hot statements' connections."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            runtime = Runtime.start(settings, clock)
-            stack.push_async_callback(runtime.stop)
-            app.state.runtime = runtime
-            if warm_database:
-                await stack.enter_async_context(_warming(runtime))
-            if run_worker:
-                stack.enter_context(single_worker(settings.database_url))
-                await stack.enter_async_context(_running(Worker(runtime)))
-            # Everything loaded so far lives as long as the process: out of the collector's
-            # sight, full collections stop walking it (webhook p99 fell from ~95 to ~30 ms).
-            gc.freeze()
-            try:
-                yield
-            finally:
-                gc.unfreeze()
-
+    lifespan = partial(
+        _lifespan,
+        settings=settings,
+        clock=clock,
+        run_worker=run_worker,
+        warm_database=warm_database,
+    )
     configure_logging()
     app = FastAPI(
         title="callpledge",
@@ -78,6 +66,29 @@ def create_app(
     web.install(app)
     install_openapi(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(
+    app: FastAPI, *, settings: Settings, clock: Clock | None, run_worker: bool, warm_database: bool
+) -> AsyncIterator[None]:
+    """The runtime (and what `create_app` asked for with it) from startup to shutdown."""
+    async with AsyncExitStack() as stack:
+        runtime = Runtime.start(settings, clock)
+        stack.push_async_callback(runtime.stop)
+        app.state.runtime = runtime
+        if warm_database:
+            await stack.enter_async_context(_warming(runtime))
+        if run_worker:
+            stack.enter_context(single_worker(settings.database_url))
+            await stack.enter_async_context(_running(Worker(runtime)))
+        # Everything loaded so far lives as long as the process: out of the collector's
+        # sight, full collections stop walking it (webhook p99 fell from ~95 to ~30 ms).
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
 
 
 @asynccontextmanager
