@@ -10,11 +10,11 @@ from typer.testing import Result
 
 from app.models import Call, Obligation, ObligationEvent, Recruiter, Voicemail
 from tests.cli.conftest import Run
-from tests.cli.history import GREETING_SECONDS, Account
 from tests.conftest import Webhook
 from tests.support.databases import TestDatabase
 from tests.support.factories import make_recruiter
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.history import GREETING_SECONDS, Account
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 HEARD, LOST, DOWN, TAKEN, SCREENED = (f"+4477009001{n:02d}" for n in range(5))

@@ -8,8 +8,8 @@ from app.config import Settings
 from app.reconcile.restore import Miss, miss_of
 from app.twilio.client import build_client
 from app.twilio.history import CallHistory, PastCall
-from tests.cli.history import Account
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.history import Account
 
 T = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 LINE, MOBILE = "+15005550006", "+14155550100"
