@@ -97,7 +97,7 @@ async def test_warmed_connections_serve_the_first_statements_without_opening_any
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pg_pair[0].wipe()
-    await direct.warm([COUNT_MISS, LOG_STATUS], connections=3)
+    await direct.warm([COUNT_MISS, LOG_STATUS])
     opened = []
     connect = psycopg.AsyncConnection.connect
 
@@ -116,7 +116,7 @@ async def test_warmed_connections_serve_the_first_statements_without_opening_any
 async def test_warming_an_unreachable_database_fails_as_a_connection_problem() -> None:
     driver = db_driver.DirectPostgres("postgresql://postgres@127.0.0.1:1/test", size=2, timeout=1)
     with pytest.raises(OperationalError) as raised:
-        await driver.warm([COUNT_MISS], connections=2)
+        await driver.warm([COUNT_MISS])
     assert is_connection_problem(raised.value)
     # Its slot was given back: the next statement fails the same way, not for want of one.
     with pytest.raises(OperationalError):
@@ -127,6 +127,6 @@ async def test_a_statement_that_cannot_be_planned_is_sqlalchemys_error(
     direct: db_driver.DirectPostgres,
 ) -> None:
     with pytest.raises(ProgrammingError) as raised:
-        await direct.warm(["SELECT id FROM no_such_table WHERE id = %(id)s"], connections=1)
+        await direct.warm(["SELECT id FROM no_such_table WHERE id = %(id)s"])
     assert isinstance(raised.value.orig, psycopg.errors.UndefinedTable)
     assert (await direct.fetch_one("SELECT 1 AS one", {})).one == 1  # its connection goes on
