@@ -9,7 +9,7 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
@@ -49,13 +49,21 @@ class CallbackStatus(StrEnum):
     BUSY = "busy"
 
 
-# What the recruiter's mobile does when the line forwards a call, as --recruiter names it.
-Pickup = Literal["no-answer", "busy", "declines", "carrier-voicemail"]
-_PICKUP: dict[Pickup, RecruiterDoes] = {
-    "no-answer": RecruiterDoes.NO_ANSWER,
-    "busy": RecruiterDoes.BUSY,
-    "declines": RecruiterDoes.DECLINES,
-    "carrier-voicemail": RecruiterDoes.CARRIER_VOICEMAIL,
+class Pickup(StrEnum):
+    """What the recruiter's mobile does when the line forwards a call, as --recruiter names it
+    (an enum, not a Literal: Typer took Literal option types only in recent releases)."""
+
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    DECLINES = "declines"
+    CARRIER_VOICEMAIL = "carrier-voicemail"
+
+
+_PICKUP = {
+    Pickup.NO_ANSWER: RecruiterDoes.NO_ANSWER,
+    Pickup.BUSY: RecruiterDoes.BUSY,
+    Pickup.DECLINES: RecruiterDoes.DECLINES,
+    Pickup.CARRIER_VOICEMAIL: RecruiterDoes.CARRIER_VOICEMAIL,
 }
 Url = Annotated[
     str | None,
@@ -114,7 +122,7 @@ def missed_call(
         str | None, typer.Option(help="The caller's name (Twilio's CallerName).")
     ] = None,
     recruiter: Annotated[Pickup, typer.Option(help="What the recruiter's mobile does.")] = (
-        "no-answer"
+        Pickup.NO_ANSWER
     ),
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the first nudge SMS and show it.")
