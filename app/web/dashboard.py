@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.clock import Clock
 from app.config import Settings
 from app.db import begin_read_only
 from app.errors import AppError, NotFound, Unavailable
 from app.http.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
-from app.models import ObligationStatus
+from app.models import ObligationStatus, Recruiter
 from app.obligations import queries as ops
 from app.obligations.service import locked
 from app.voice.click_to_call import request_call
@@ -142,10 +141,9 @@ async def _snooze(
 ) -> None:
     """Snooze until tomorrow morning in the recruiter's time zone, or for one of SNOOZES."""
     obligation = await locked(session, obligation_id)
-    recruiters = await board.recruiters_by_id(session)
-    timezone = recruiters[obligation.recruiter_id].timezone
     if until == "tomorrow":
-        end: datetime | timedelta = board.tomorrow_morning(at, timezone)
+        recruiter = await session.get_one(Recruiter, obligation.recruiter_id)
+        end: datetime | timedelta = board.tomorrow_morning(at, recruiter.timezone)
     else:
         end = board.SNOOZES.get(until, timedelta(0))
     await ops.snooze_by_ops(session, obligation_id=obligation_id, actor=actor, at=at, until=end)
@@ -162,19 +160,21 @@ async def call(
     back: Back = "/dashboard",
 ) -> Response:
     calling = _call(
-        session, obligation_id=obligation_id, actor=operator.actor, clock=clock, settings=settings
+        session,
+        obligation_id=obligation_id,
+        actor=operator.actor,
+        at=clock.now(),
+        settings=settings,
     )
     return await _acted(request, session, back, "call", calling)
 
 
 async def _call(
-    session: AsyncSession, *, obligation_id: int, actor: str, clock: Clock, settings: Settings
+    session: AsyncSession, *, obligation_id: int, actor: str, at: datetime, settings: Settings
 ) -> None:
     """Ask for a click-to-call on the obligation, locked first."""
     obligation = await locked(session, obligation_id)
-    await request_call(
-        session, obligation=obligation, actor=actor, at=clock.now(), settings=settings
-    )
+    await request_call(session, obligation=obligation, actor=actor, at=at, settings=settings)
 
 
 @router.get("/recordings/{voicemail_id}", include_in_schema=False)
