@@ -9,7 +9,6 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -48,16 +47,9 @@ def check_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class NewToken:
-    """A token as created: the secret is shown this once and never stored."""
-
-    name: str
-    secret: str
-
-
-async def create_token(session: AsyncSession, *, name: str, at: datetime) -> NewToken:
-    """Make a token named `name`; Conflict if a live token already has that name."""
+async def create_token(session: AsyncSession, *, name: str, at: datetime) -> str:
+    """Make a token named `name` and answer its secret (shown this once, stored only as a
+    hash); Conflict if a live token already has that name."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     try:
         async with session.begin_nested():
@@ -66,7 +58,7 @@ async def create_token(session: AsyncSession, *, name: str, at: datetime) -> New
             )
     except IntegrityError:
         raise Conflict(f"a live token is already named {name!r}; revoke it first") from None
-    return NewToken(name, secret)
+    return secret
 
 
 async def list_tokens(session: AsyncSession) -> Sequence[ApiToken]:

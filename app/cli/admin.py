@@ -39,11 +39,11 @@ def token_create(
 ) -> None:
     """Create a token and print it once: it is stored only as a hash."""
 
-    async def work(session: AsyncSession, settings: Settings) -> tokens.NewToken:
+    async def work(session: AsyncSession, settings: Settings) -> str:
         return await tokens.create_token(session, name=name, at=now(settings))
 
-    created = run_in_transaction(work)
-    echo_secret_once(created.secret, note=f"token {name!r} created; it will not be shown again")
+    secret = run_in_transaction(work)
+    echo_secret_once(secret, note=f"token {name!r} created; it will not be shown again")
 
 
 @token_cli.command("list")

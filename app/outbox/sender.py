@@ -30,6 +30,7 @@ from app.outbox.outcomes import (
 )
 from app.outbox.outcomes import backoff as backoff
 from app.outbox.service import sid_holders
+from app.passes import Stopping
 from app.twilio.outbound import Outgoing, SendError, Transport
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class OutboxSender:
     name: str
     caller_hours: CallerHours | None = None
 
-    async def send_due(self, stopping: Callable[[], bool]) -> int:
+    async def send_due(self, stopping: Stopping) -> int:
         """Send what is due, crashed workers' items first; how many were sent. When one queue
         fails, the other is still served, and the failure is raised after."""
         sent, failures = 0, []
@@ -70,7 +71,7 @@ class OutboxSender:
             raise failures[0]
         return sent
 
-    async def _drain(self, *, stale: bool, stopping: Callable[[], bool]) -> int:
+    async def _drain(self, *, stale: bool, stopping: Stopping) -> int:
         sent, full = 0, True
         while full and not stopping():
             async with unit_of_work(self.sessions) as session:
@@ -86,7 +87,7 @@ class OutboxSender:
             sent += await self._send_batch(batch, stopping)
         return sent
 
-    async def _send_batch(self, batch: list[Claimed], stopping: Callable[[], bool]) -> int:
+    async def _send_batch(self, batch: list[Claimed], stopping: Stopping) -> int:
         """Recover what in-doubt items made before, send the rest a few at a time (Twilio
         answers slower than we ask), then record every outcome. Once stopping, or once a
         claim nears the end of its lease, an item goes back unsent."""

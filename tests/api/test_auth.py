@@ -21,7 +21,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 async def make_token(sessions: Sessions, name: str) -> str:
     async with unit_of_work(sessions) as session:
-        return (await tokens.create_token(session, name=name, at=T0)).secret
+        return await tokens.create_token(session, name=name, at=T0)
 
 
 async def revoke(sessions: Sessions, name: str) -> None:

@@ -63,8 +63,8 @@ async def test_revoking_the_token_signs_its_sessions_out(
     web: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     async with sessions.begin() as session:
-        made = await tokens.create_token(session, name="dana", at=clock.now())
-    await sign_in(web, token=made.secret)
+        secret = await tokens.create_token(session, name="dana", at=clock.now())
+    await sign_in(web, token=secret)
     board = await web.get("/dashboard")
     assert board.status_code == 200 and "dana" in board.text
     async with sessions.begin() as session:
