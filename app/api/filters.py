@@ -1,13 +1,12 @@
 """The obligation filter's query parameters, which the listing and the CSV export share."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
 from app.api.schemas import OptionalInstant
 from app.errors import InvalidInput
-from app.http.deps import ClockDep, SettingsDep
+from app.http.deps import NowDep, SettingsDep
 from app.models import ObligationStatus
 from app.obligations.queries import ObligationFilter
 from app.phones import InvalidNumber, to_e164
@@ -29,14 +28,6 @@ def e164_or_invalid(
         return to_e164(raw, region)
     except InvalidNumber as exc:
         raise InvalidInput(str(exc), field=field, location=location) from None
-
-
-async def request_now(clock: ClockDep) -> datetime:
-    """The clock read once a request (FastAPI caches it): the filter and the answer agree."""
-    return clock.now()
-
-
-NowDep = Annotated[datetime, Depends(request_now)]
 
 
 async def obligation_filter(

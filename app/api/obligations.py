@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 
 from app.api.auth import ActorDep
-from app.api.filters import NowDep, ObligationWhere
+from app.api.filters import ObligationWhere
 from app.api.schemas import (
     CallRequested,
     CloseRequest,
@@ -20,7 +20,7 @@ from app.api.schemas import (
 from app.courtesy.policy import Courtesy
 from app.durations import parse_duration
 from app.errors import InvalidInput
-from app.http.deps import ClockDep, SessionDep, SettingsDep
+from app.http.deps import ClockDep, NowDep, SessionDep, SettingsDep
 from app.http.openapi import responses
 from app.obligations import queries as ops
 from app.obligations.service import locked
@@ -52,22 +52,21 @@ async def list_obligations(
 
 @by_id.get("", summary="One obligation with its timeline")
 async def get_one(
-    obligation_id: ObligationId, session: SessionDep, clock: ClockDep
+    obligation_id: ObligationId, session: SessionDep, now: NowDep
 ) -> ObligationDetail:
     view = await ops.obligation_detail(session, obligation_id)
-    return obligation_detail_out(view, now=clock.now())
+    return obligation_detail_out(view, now=now)
 
 
 @by_id.post("/close", summary="Close with reason `ops` (a closed one is answered unchanged)")
 async def close(
     obligation_id: ObligationId,
     session: SessionDep,
-    clock: ClockDep,
+    now: NowDep,
     actor: ActorDep,
     settings: SettingsDep,
     body: CloseRequest | None = None,
 ) -> ObligationDetail:
-    now = clock.now()
     notify = body.notify_caller if body and body.notify_caller is not None else None
     if notify is None:
         notify = settings.caller_close_text
@@ -89,14 +88,14 @@ async def snooze(
     obligation_id: ObligationId,
     body: Annotated[SnoozeUntil | SnoozeFor, Body()],
     session: SessionDep,
-    clock: ClockDep,
+    now: NowDep,
     actor: ActorDep,
 ) -> ObligationDetail:
     until = body.until if isinstance(body, SnoozeUntil) else _duration(body.duration)
     view = await ops.snooze_by_ops(
-        session, obligation_id=obligation_id, actor=actor, at=clock.now(), until=until
+        session, obligation_id=obligation_id, actor=actor, at=now, until=until
     )
-    return obligation_detail_out(view, now=clock.now())
+    return obligation_detail_out(view, now=now)
 
 
 def _duration(text: str) -> timedelta:

@@ -54,6 +54,15 @@ async def request_transaction(request: Request, runtime: RuntimeDep) -> AsyncIte
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def request_now(clock: ClockDep) -> datetime:
+    """The clock read once a request (FastAPI caches it): what the request does and what it
+    answers agree on the time."""
+    return clock.now()
+
+
+NowDep = Annotated[datetime, Depends(request_now)]
 # scope="function": the commit runs when the route returns, before the response goes out.
 SessionDep = Annotated[AsyncSession, Depends(request_transaction, scope="function")]
 
