@@ -168,6 +168,8 @@ async def on_reported_call(
     policy: NudgePolicy,
 ) -> Settled:
     """The status callback of an outbound call or dial leg; `recruiter_id` owns its caller ID."""
+    if call.status not in TERMINAL:
+        return Settled.UNFINISHED  # before any look-up: whose call it is does not matter yet
     if recruiter_id is None and call.parent_call_sid is not None:
         recruiter_id = await _started_for(session, call.parent_call_sid)
     recruiter = await session.get(Recruiter, recruiter_id) if recruiter_id is not None else None
