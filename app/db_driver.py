@@ -35,7 +35,7 @@ CONNECTIONS = 8
 _PING_AFTER_IDLE_S = 1.0
 _Connection = psycopg.AsyncConnection[Any]  # rows are named tuples
 _drivers: WeakKeyDictionary[Engine, "DirectPostgres"] = WeakKeyDictionary()
-_NAMED = re.compile(r"%\((\w+)\)s")
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")  # an escaped % or a named placeholder
 # The hot statements are planned once per connection and the plan kept. Left to choose,
 # PostgreSQL re-planned the status callback's statement on every run (a "custom" plan), and
 # the more rows a day had written, the dearer: 1.1-1.2 ms of a backend's CPU a run, against
@@ -55,12 +55,13 @@ class DirectPostgres:
         self._idle: list[tuple[_Connection, float]] = []  # newest last
 
     @classmethod
-    def of_url(cls, database_url: str) -> "DirectPostgres | None":
+    def of_url(cls, database_url: str, **options: Any) -> "DirectPostgres | None":
         """A driver for a PostgreSQL URL (None for SQLite: it keeps the general path)."""
         url = make_url(database_url.replace("postgres://", "postgresql://", 1))
         if url.get_backend_name() != "postgresql":
             return None
-        return cls(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return cls(conninfo, **options)
 
     async def fetch_one(self, statement: str, values: dict[str, Any]) -> Any:
         """The one row `statement` returns (a named tuple), run as its own transaction."""
@@ -168,9 +169,11 @@ def _positional(statement: str) -> tuple[bytes, tuple[str, ...]]:
     names: dict[str, int] = {}
 
     def number(match: re.Match[str]) -> str:
+        if match[1] is None:
+            return "%"
         return f"${names.setdefault(match[1], len(names) + 1)}"
 
-    return _NAMED.sub(number, statement).replace("%%", "%").encode(), tuple(names)
+    return _PLACEHOLDER.sub(number, statement).encode(), tuple(names)
 
 
 def _wrapped(statement: str, exc: psycopg.Error, invalidated: bool) -> Exception:

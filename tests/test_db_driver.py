@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app import db_driver
 from app.db import is_connection_problem
@@ -36,6 +37,32 @@ async def test_a_statement_answers_one_named_row(direct: db_driver.DirectPostgre
         "SELECT %(n)s::int + 1 AS next, current_schema() AS schema", {"n": 41}
     )
     assert row.next == 42 and row.schema.startswith("cp_test_")
+
+
+async def test_placeholders_are_read_as_the_engine_reads_them(
+    direct: db_driver.DirectPostgres,
+) -> None:
+    # %% is a literal %, even before a name in parentheses; a name used twice is one value.
+    row = await direct.fetch_one(
+        "SELECT '100%%' AS p, '%%(a)s' AS q, %(a)s::int AS a, %(a)s::int + %(b)s::int AS b",
+        {"a": 1, "b": 2},
+    )
+    assert (row.p, row.q, row.a, row.b) == ("100%", "%(a)s", 1, 3)
+
+
+async def test_no_more_statements_run_at_once_than_the_driver_keeps_connections(
+    pg_pair: tuple[TestDatabase, TestDatabase],
+) -> None:
+    small = db_driver.DirectPostgres.of_url(pg_pair[0].url, size=1, timeout=0.2)
+    assert small is not None
+    try:
+        sleeping = asyncio.create_task(small.fetch_one("SELECT true AS slept FROM pg_sleep(1)", {}))
+        await asyncio.sleep(0.1)
+        with pytest.raises(PoolTimeoutError):
+            await small.fetch_one("SELECT 1 AS one", {})
+        assert (await sleeping).slept
+    finally:
+        await small.close()
 
 
 async def test_prepared_statements_keep_one_plan_without_losing_the_urls_options(
@@ -114,7 +141,7 @@ async def test_warmed_connections_serve_the_first_statements_without_opening_any
 
 
 async def test_warming_an_unreachable_database_fails_as_a_connection_problem() -> None:
-    driver = db_driver.DirectPostgres("postgresql://postgres@127.0.0.1:1/test", size=2, timeout=1)
+    driver = db_driver.DirectPostgres("postgresql://postgres@127.0.0.1:1/test", size=1, timeout=1)
     with pytest.raises(OperationalError) as raised:
         await driver.warm([COUNT_MISS])
     assert is_connection_problem(raised.value)
