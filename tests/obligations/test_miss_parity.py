@@ -18,9 +18,7 @@ from app.obligations import miss_pg
 from app.obligations.returns import record_miss
 from app.obligations.service import CallFacts, MissResult, claim_call
 from tests.support.databases import TestDatabase
-from tests.support.parity import POLICY, RECRUITERS, T0, Side, line_of, prepare
-
-CALLERS = ["+447700900001", "+447700900002", None]  # None: withheld
+from tests.support.parity import CALLERS, POLICY, RECRUITERS, T0, Side, line_of, prepare
 
 
 @dataclass(frozen=True)

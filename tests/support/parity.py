@@ -1,6 +1,6 @@
 """Two PostgreSQL schemas fed the same steps by two paths: the rows both leave, compared."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -12,10 +12,11 @@ from app.models import CloseReason
 from app.obligations.service import close, open_for
 from app.reminders.policy import NudgePolicy
 from tests.support.databases import TestDatabase
+from tests.support.factories import T0
 
-T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 POLICY = NudgePolicy((timedelta(minutes=2), timedelta(hours=1)), 10, 3)
 RECRUITERS = [1, 2]
+CALLERS = ["+447700900001", "+447700900002", None]  # None: withheld
 
 
 def line_of(recruiter: int) -> str:
@@ -88,8 +89,8 @@ class Side:
 
 
 _OBLIGATIONS = """SELECT id, recruiter_id, caller, caller_name, status, opened_at, last_missed_at,
-    missed_calls, reminders_sent, next_reminder_at, snoozed_until, closed_at, close_reason
-    FROM obligations ORDER BY id"""
+    missed_calls, reminders_sent, next_reminder_at, snoozed_until, closed_at, close_reason,
+    seconds_to_close, callback_attempts, caller_text, updated_at FROM obligations ORDER BY id"""
 _CALLS = """SELECT call_sid, parent_call_sid, direction, recruiter_id, from_number, to_number,
     caller_name, status, sequence_number, duration_seconds, started_at, updated_at, missed_at,
     obligation_id FROM calls ORDER BY call_sid"""

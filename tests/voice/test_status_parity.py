@@ -1,6 +1,7 @@
 """Observe mode's status callback in one statement (`voice.status_pg`, PostgreSQL through the
-driver) and the general path (`forwarding.on_status`'s log, look-ups and miss through the
-session) leave the same rows and report the same outcomes.
+driver) and the general path (`forwarding.on_status`'s log and look-ups through the session,
+and the miss by `obligations.returns.record_miss`, not by `miss_pg`'s statement, which shares
+its obligation side with the one under test) leave the same rows and report the same outcomes.
 
 Both are fed the same hypothesis-generated sequences: status callbacks of inbound calls in
 any order and with any sequence numbers (repeats, terminal then ringing, lines nobody has,
@@ -9,21 +10,24 @@ fallback kept before the call was known, the recruiter reaching the caller, and 
 """
 
 import asyncio
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
+from app.obligations import miss_pg
 from app.obligations.service import CallFacts
+from app.voice import status_pg
 from app.voice.call_log import DIAL_LEG, INBOUND, StatusReport
 from app.voice.forwarding import on_status
 from tests.support.databases import TestDatabase
-from tests.support.parity import POLICY, RECRUITERS, T0, Side, line_of, mobile_of, prepare
+from tests.support.parity import CALLERS, POLICY, RECRUITERS, T0, Side, line_of, mobile_of, prepare
 
-CALLERS = ["+447700900001", "+447700900002", None]  # None: withheld
 LINES = [*RECRUITERS, 3]  # 3: a line no recruiter has
 
 
@@ -93,13 +97,21 @@ calls = st.lists(
 
 
 class StatusSide(Side):
-    """One schema; `direct`: status callbacks take the one statement where it applies."""
+    """One schema; `direct`: status callbacks take the one statement where it applies; else
+    the miss is counted by `record_miss` (as on SQLite)."""
 
     async def status(self, report: StatusReport) -> Any:
-        async with self.sessions() as session:
-            outcome = await on_status(session, report=report, region="US", policy=POLICY)
-            await session.commit()
+        with ExitStack() as stack:
+            if not self.direct:
+                stack.enter_context(patch.object(miss_pg, "count_miss_in", _not_in_one))
+            async with self.sessions() as session:
+                outcome = await on_status(session, report=report, region="US", policy=POLICY)
+                await session.commit()
         return str(outcome)
+
+
+async def _not_in_one(*_: Any, **__: Any) -> None:
+    return None  # what `count_miss_in` answers when `returns` must decide
 
 
 def sid(n: int) -> str:
@@ -182,6 +194,10 @@ _REACHED = """INSERT INTO calls (call_sid, direction, from_number, to_number, st
         Status(2, "no-answer", None, None, 50),
     ],
 )
+@example(  # the recruiter reached the caller after the miss they report late: not a miss
+    [(1, 0), (1, 0), (2, 1), (3, 0)],
+    [Reached(0, 10), Status(0, "no-answer", None, None, 5)],
+)
 async def test_the_one_statement_status_leaves_the_rows_the_general_path_leaves(
     pg_pair: tuple[TestDatabase, TestDatabase],
     call_facts: list[tuple[int, int]],
@@ -209,7 +225,7 @@ async def test_a_twin_that_inserted_the_call_first_has_the_statement_run_again(
         twin.execute(text(_TWIN), {"sid": sid(0), "caller": CALLERS[0], "line": line_of(1)})
         # The statement's insert of the same CallSid waits for the twin's transaction...
         counting = asyncio.create_task(side.status(report(Status(0, "no-answer", 1, 0, 5), (1, 0))))
-        await asyncio.sleep(0.3)
+        await _blocked_by(twin)
         assert not counting.done()
         twin.commit()
         # ...loses on the unique key when it commits, runs again and counts the logged call.
@@ -222,5 +238,38 @@ async def test_a_twin_that_inserted_the_call_first_has_the_statement_run_again(
     assert [o["missed_calls"] for o in rows["obligations"]] == [1]
 
 
+async def test_a_plain_unanswered_call_is_counted_by_the_one_statement(
+    pg_pair: tuple[TestDatabase, TestDatabase],
+) -> None:
+    prepare(pg_pair[0])
+    side = StatusSide(pg_pair[0], direct=True)
+    try:
+        async with side.sessions() as session:
+            unanswered = report(Status(0, "no-answer", 1, 0, 5), (1, 0))
+            counted = await status_pg.log_inbound(
+                session, report=unanswered, region="US", policy=POLICY
+            )
+            assert not session.in_transaction()  # nothing went through the session
+        rows = await side.rows()
+    finally:
+        await side.dispose()
+    assert counted is True
+    assert [o["missed_calls"] for o in rows["obligations"]] == [1]
+
+
+async def _blocked_by(twin: Connection) -> None:
+    """Until some backend waits for a lock the twin's transaction holds."""
+    pid = twin.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with twin.engine.connect() as watcher:
+        for _ in range(200):
+            waiting = watcher.execute(_WAITING, {"pid": pid}).scalar_one()
+            watcher.rollback()  # pg_stat_activity is read once a transaction
+            if waiting:
+                return
+            await asyncio.sleep(0.025)
+    raise AssertionError("the statement never waited for the twin's insert")
+
+
+_WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
 _TWIN = """INSERT INTO calls (call_sid, direction, from_number, to_number, status, started_at,
     updated_at) VALUES (:sid, 'inbound', :caller, :line, 'ringing', now(), now())"""
