@@ -21,6 +21,7 @@ from tests.outbox.helpers import Sessions, missed_call, posts
 from tests.support.databases import TestDatabase
 from tests.support.factories import T0, make_recruiter
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.loop_fixtures import dates_follow_the_clock  # noqa: F401 - a fixture
 
 FIRST_GAP = timedelta(minutes=2)
 RETRY_CAP = timedelta(seconds=20)
@@ -40,11 +41,6 @@ async def worker(settings: Settings, clock: ManualClock) -> AsyncIterator[Worker
     runtime = Runtime.start(settings, clock)
     yield Worker(runtime, name="drill-worker")
     await runtime.stop()
-
-
-@pytest.fixture(autouse=True)
-def dates_follow_the_clock(twilio_dates_follow_the_clock: None) -> None:
-    """The fake stamps what it creates with the test clock (`tests.support.loop`)."""
 
 
 async def nudges_falling_due_in_the_outage(
